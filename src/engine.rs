@@ -1,0 +1,148 @@
+//! One per process: the loaded configuration, the AWS profiles (read once, on first use), the
+//! resolver with its caches, and the bookkeeping behind the one-line notices.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use aws_types::os_shim_internal::{Env, Fs};
+use tokio::sync::OnceCell;
+
+use crate::cache::{self, DiskCache};
+use crate::config::{self, ConfigInputs, Mode, PluginConfig};
+use crate::creds::Creds;
+use crate::error::{Error, Result};
+use crate::plan::{self, Plan, PlanInputs};
+use crate::profiles::Profiles;
+use crate::resolver::{Resolver, Settings};
+
+pub struct Engine {
+    disabled: bool,
+    config: Result<PluginConfig>,
+    resolver: Resolver,
+    profiles: OnceCell<Result<Arc<Profiles>>>,
+    /// (account, mode) already announced on stderr.
+    announced: Mutex<HashSet<(String, Mode)>>,
+    /// Access key id → account: one set of credentials must never serve two accounts.
+    owners: Mutex<HashMap<String, String>>,
+}
+
+pub fn warn(message: &str) {
+    eprintln!("cdk-mfa-rs: warning: {message}");
+}
+
+fn env_var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+impl Engine {
+    pub fn from_process() -> Engine {
+        let disabled = config::is_disabled_by_env();
+        let config = if disabled { Err(Error::new("disabled")) } else { config::load(&ConfigInputs::from_process()) };
+        let cache = open_cache();
+        let settings = match &config {
+            Ok(c) => Settings { mfa_session_seconds: c.mfa_session_duration_seconds, strategy: c.mfa_strategy },
+            Err(_) => Settings { mfa_session_seconds: config::DEFAULT_MFA_SESSION_SECONDS, strategy: config::MfaStrategy::Auto },
+        };
+        Engine {
+            disabled,
+            config,
+            resolver: Resolver::new(settings, cache, Box::new(warn)),
+            profiles: OnceCell::new(),
+            announced: Mutex::new(HashSet::new()),
+            owners: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn is_available(&self) -> bool {
+        !self.disabled
+    }
+
+    /// A broken configuration answers yes for every account, so that the error (which names
+    /// the file and what to fix) reaches the user from `getProvider` instead of a vague
+    /// "no credentials" from the CLI.
+    pub fn can_provide(&self, account: &str) -> bool {
+        if self.disabled {
+            return false;
+        }
+        match &self.config {
+            Ok(c) => c.route(account, Mode::Read).is_some(),
+            Err(_) => true,
+        }
+    }
+
+    async fn profiles(&self) -> Result<Arc<Profiles>> {
+        self.profiles
+            .get_or_init(|| async { Profiles::load(&Env::real(), &Fs::real()).await.map(Arc::new) })
+            .await
+            .clone()
+    }
+
+    pub async fn plan(&self, account: &str, mode: Mode) -> Result<Plan> {
+        let config = self.config.as_ref().map_err(Clone::clone)?;
+        let profiles = self.profiles().await?;
+        let inputs = PlanInputs { config, profiles: &profiles, env: &env_var };
+        plan::plan_for(&inputs, account, mode)?.ok_or_else(|| {
+            Error::new(format!(
+                "account {account} is not mapped in awsProfiles and not covered by assumeRole (read: {})",
+                describe_files(config)
+            ))
+        })
+    }
+
+    pub async fn credentials(&self, account: &str, mode: Mode) -> Result<Creds> {
+        let prefix = format!("account {account} ({})", mode.label());
+        if self.disabled {
+            return Err(Error::new("disabled by CDK_MFA_RS_DISABLE or IGNORE_CDK_MULTI_PROFILE_PLUGIN"));
+        }
+        let plan = self.plan(account, mode).await.map_err(|e| e.context(&prefix))?;
+        let target = format!("{prefix} → {}", plan.target);
+        if self.announced.lock().unwrap().insert((account.to_string(), mode)) {
+            eprintln!("cdk-mfa-rs: {target}");
+        }
+        let profiles = self.profiles().await?;
+        let creds = self.resolver.resolve(&plan, &profiles).await.map_err(|e| e.context(&target))?;
+        self.check_owner(account, &plan, &creds)?;
+        Ok(creds)
+    }
+
+    fn check_owner(&self, account: &str, plan: &Plan, creds: &Creds) -> Result<()> {
+        let mut owners = self.owners.lock().unwrap();
+        match owners.get(&creds.access_key_id) {
+            Some(other) if other != account => Err(Error::new(format!(
+                "{} gives the same credentials for accounts {other} and {account}; credentials belong to one \
+                 account: map each account to its own profile or role",
+                plan.target
+            ))),
+            _ => {
+                owners.insert(creds.access_key_id.clone(), account.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+fn describe_files(c: &PluginConfig) -> String {
+    if c.files_read.is_empty() {
+        "no configuration file found".to_string()
+    } else {
+        c.files_read.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The disk cache, or none (with a warning) when its directory cannot be used.
+fn open_cache() -> Option<DiskCache> {
+    let Some(dir) = cache::default_dir(crate::home_dir().as_deref()) else {
+        warn("HOME is not set and CDK_MFA_RS_CACHE_DIR is not set: sessions are not cached across runs");
+        return None;
+    };
+    match DiskCache::open(&dir) {
+        Ok((c, warnings)) => {
+            warnings.iter().for_each(|w| warn(w));
+            Some(c)
+        }
+        Err(e) => {
+            warn(&format!("{e}; sessions are not cached across runs"));
+            None
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Where an MFA code comes from, in this order: `CDK_MFA_CODE` (at most one STS call per
+//! process), the profile's `mfa_process`, then the terminal. Codes are checked locally
+//! (6 digits) before any STS call, and never logged, cached or put in an error.
+
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+
+use crate::error::{Error, Result};
+use crate::plan::Mfa;
+use crate::prompt::{self, PromptError};
+
+pub const MFA_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Env,
+    Process,
+    Terminal,
+}
+
+/// A code and where it came from (only a terminal may be asked again after a rejection).
+pub struct Code {
+    pub value: String,
+    pub source: Source,
+}
+
+pub fn is_valid_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Process-wide state: whether `CDK_MFA_CODE` has been spent.
+#[derive(Default)]
+pub struct CodeSources {
+    env_code_used: AtomicBool,
+}
+
+impl CodeSources {
+    pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>) -> Result<Code> {
+        if let Some(code) = std::env::var("CDK_MFA_CODE").ok().filter(|c| !c.trim().is_empty()) {
+            if !self.env_code_used.swap(true, Ordering::SeqCst) {
+                let code = code.trim().to_string();
+                if !is_valid_code(&code) {
+                    return Err(Error::new(format!(
+                        "CDK_MFA_CODE is not a 6-digit code (needed for MFA device {}); set it to the current code",
+                        mfa.serial
+                    )));
+                }
+                return Ok(Code { value: code, source: Source::Env });
+            }
+        }
+        if let Some(cmd) = &mfa.mfa_process {
+            return run_mfa_process(cmd, mfa).await.map(|value| Code { value, source: Source::Process });
+        }
+        let serial = mfa.serial.clone();
+        let note = retry_note.map(str::to_string);
+        let mfa = mfa.clone();
+        tokio::task::spawn_blocking(move || ask_terminal(&serial, note.as_deref()))
+            .await
+            .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?
+            .map_err(|e| prompt_error(e, &mfa))
+            .map(|value| Code { value, source: Source::Terminal })
+    }
+}
+
+fn ask_terminal(serial: &str, retry_note: Option<&str>) -> std::result::Result<String, PromptError> {
+    if let Some(note) = retry_note {
+        prompt::tell(note)?;
+    }
+    loop {
+        let code = prompt::read_hidden(&format!("MFA token for {serial}: "))?;
+        let code = code.trim().to_string();
+        if is_valid_code(&code) {
+            return Ok(code);
+        }
+        // Refused locally, no STS call: ask again.
+        prompt::tell("cdk-mfa-rs: an MFA code is 6 digits; try again.")?;
+    }
+}
+
+fn prompt_error(e: PromptError, mfa: &Mfa) -> Error {
+    match e {
+        PromptError::NoTerminal(_) => no_terminal_error(mfa),
+        PromptError::Cancelled => Error::new(format!("MFA prompt for {} cancelled; nothing was cached", mfa.serial)),
+        PromptError::TimedOut => Error::new(format!(
+            "no MFA code for {} was typed within {} s; run again when the device is at hand",
+            mfa.serial,
+            prompt::PROMPT_TIMEOUT.as_secs()
+        )),
+        PromptError::Io(m) => Error::new(format!("cannot use the terminal to ask for the MFA code for {}: {m}", mfa.serial)),
+    }
+}
+
+pub fn no_terminal_error(mfa: &Mfa) -> Error {
+    Error::new(format!(
+        "an MFA code for {} is needed but there is no terminal to ask on; set CDK_MFA_CODE to the current code, \
+         or add mfa_process = <command that prints the code> to profile {} in your AWS config",
+        mfa.serial, mfa.profile
+    ))
+}
+
+async fn run_mfa_process(cmd: &str, mfa: &Mfa) -> Result<String> {
+    let fail = |why: String| {
+        Error::new(format!(
+            "mfa_process of profile {} ({cmd}) {why}; fix the command or remove mfa_process to be prompted",
+            mfa.profile
+        ))
+    };
+    #[cfg(unix)]
+    let mut command = {
+        let mut c = tokio::process::Command::new("/bin/sh");
+        c.arg("-c").arg(cmd);
+        c
+    };
+    #[cfg(windows)]
+    let mut command = {
+        let mut c = tokio::process::Command::new("cmd");
+        c.arg("/C").arg(cmd);
+        c
+    };
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+    let mut child = command.spawn().map_err(|e| fail(format!("could not start: {e}")))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let run = async {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).await?;
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, out))
+    };
+    let (status, out) = match tokio::time::timeout(MFA_PROCESS_TIMEOUT, run).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(fail(format!("failed: {e}"))),
+        Err(_) => return Err(fail(format!("did not finish within {} s", MFA_PROCESS_TIMEOUT.as_secs()))),
+    };
+    if !status.success() {
+        return Err(fail(format!("exited with {status}")));
+    }
+    let code = String::from_utf8_lossy(&out).trim().to_string();
+    if !is_valid_code(&code) {
+        // Do not echo what it printed: it may be a secret of some other kind.
+        return Err(fail("did not print a 6-digit code".to_string()));
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mfa(process: Option<&str>) -> Mfa {
+        Mfa {
+            serial: "arn:aws:iam::111111111111:mfa/u".into(),
+            profile: "p".into(),
+            mfa_process: process.map(str::to_string),
+            step: 0,
+        }
+    }
+
+    #[test]
+    fn six_digits_only() {
+        assert!(is_valid_code("012345"));
+        for bad in ["12345", "1234567", "12345a", " 12345", "", "１２３４５６"] {
+            assert!(!is_valid_code(bad), "{bad}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn mfa_process_success_failure_garbage() {
+        assert_eq!(run_mfa_process("echo ' 654321 '", &mfa(None)).await.unwrap(), "654321");
+        let e = run_mfa_process("exit 3", &mfa(None)).await.unwrap_err();
+        assert!(e.message().contains("exited with exit status: 3"), "{e}");
+        // What it printed is not echoed: it may be a secret of some other kind.
+        let e = run_mfa_process("echo $((6*7))-printed", &mfa(None)).await.unwrap_err();
+        assert!(e.message().contains("did not print a 6-digit code"), "{e}");
+        assert!(!e.message().contains("42-printed"), "{e}");
+    }
+
+    #[test]
+    fn no_terminal_message_names_serial_env_and_mfa_process() {
+        let m = no_terminal_error(&mfa(None)).to_string();
+        for needle in ["arn:aws:iam::111111111111:mfa/u", "CDK_MFA_CODE", "mfa_process"] {
+            assert!(m.contains(needle), "{m}");
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Executes a plan: base credentials → (MFA session) → role steps, each unit cached in memory
+//! and on disk, filled under an in-process single-flight lock and a cross-process file lock, so
+//! that every account sharing one MFA device waits for one prompt and one STS call.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::base;
+use crate::cache::{DiskCache, FileLock, Key, Kind, Label, Miss};
+use crate::config::MfaStrategy;
+use crate::creds::Creds;
+use crate::error::{Error, Result};
+use crate::mfa::{CodeSources, Source};
+use crate::plan::{Mfa, Plan};
+use crate::profiles::Profiles;
+use crate::sts::{StsTarget, CHAINED_ROLE_MAX_SECONDS};
+
+/// How long to wait for another process that is filling the same cache entry (it may be
+/// waiting for the user to type a code).
+const LOCK_WAIT: Duration = Duration::from_secs(200);
+const MAX_TERMINAL_ATTEMPTS: usize = 3;
+
+pub struct Settings {
+    pub mfa_session_seconds: u32,
+    pub strategy: MfaStrategy,
+}
+
+pub struct Resolver {
+    settings: Settings,
+    cache: Option<DiskCache>,
+    memory: Mutex<HashMap<Key, Creds>>,
+    flights: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    codes: CodeSources,
+    /// One prompt (and its STS call) at a time on the one terminal.
+    prompt: tokio::sync::Mutex<()>,
+    warn: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+type Fut<'a> = Pin<Box<dyn Future<Output = Result<Creds>> + Send + 'a>>;
+
+/// Everything a plan's execution needs, shared by its units.
+struct Run<'a> {
+    plan: &'a Plan,
+    profiles: &'a Profiles,
+    sts: StsTarget,
+    base_id: String,
+}
+
+impl Resolver {
+    pub fn new(settings: Settings, cache: Option<DiskCache>, warn: Box<dyn Fn(&str) + Send + Sync>) -> Resolver {
+        Resolver {
+            settings,
+            cache,
+            memory: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
+            codes: CodeSources::default(),
+            prompt: tokio::sync::Mutex::new(()),
+            warn,
+        }
+    }
+
+    pub async fn resolve(&self, plan: &Plan, profiles: &Profiles) -> Result<Creds> {
+        let run = Run {
+            plan,
+            profiles,
+            sts: StsTarget::new(plan.endpoint_profile.as_deref(), &plan.region).await,
+            base_id: base::base_identity(&plan.base),
+        };
+        match (plan.steps.len(), &plan.mfa) {
+            (0, None) => self.base(&run).await,
+            // A profile with keys and mfa_serial but no role: its MFA session is the result.
+            (0, Some(mfa)) => self.mfa_session(&run, mfa).await,
+            (n, _) => self.step(&run, n - 1).await,
+        }
+    }
+
+    /// Key of the MFA session: base identity, device, duration and where STS is.
+    fn session_key(&self, run: &Run<'_>, mfa: &Mfa) -> Key {
+        Key::new(
+            Kind::MfaSession,
+            &[&run.base_id, &mfa.serial, &self.settings.mfa_session_seconds.to_string(), &run.plan.region, &run.sts.endpoint],
+        )
+    }
+
+    /// Key of role step `i`: everything below it (by the previous key), the role and its options.
+    fn step_key(&self, run: &Run<'_>, i: usize) -> Key {
+        let below = if i == 0 { run.base_id.clone() } else { self.step_key(run, i - 1).hash };
+        let s = &run.plan.steps[i];
+        let serial = run.plan.mfa.as_ref().filter(|m| m.step == i).map_or("", |m| m.serial.as_str());
+        Key::new(
+            Kind::Role,
+            &[
+                &below,
+                serial,
+                &s.role_arn,
+                s.external_id.as_deref().unwrap_or(""),
+                s.session_name.as_deref().unwrap_or(""),
+                &s.duration_seconds.map_or(String::new(), |d| d.to_string()),
+                &run.plan.region,
+                &run.sts.endpoint,
+            ],
+        )
+    }
+
+    fn flight(&self, key: &Key) -> Arc<tokio::sync::Mutex<()>> {
+        self.flights.lock().unwrap().entry(key.clone()).or_default().clone()
+    }
+
+    fn remembered(&self, key: &Key) -> Option<Creds> {
+        self.memory.lock().unwrap().get(key).filter(|c| c.is_fresh()).cloned()
+    }
+
+    fn remember(&self, key: &Key, c: &Creds) {
+        self.memory.lock().unwrap().insert(key.clone(), c.clone());
+    }
+
+    /// Memory, then disk (under the cross-process lock), then `fill`; the result is stored in both.
+    async fn cached<'a>(&'a self, key: Key, label: Label, fill: impl FnOnce() -> Fut<'a>) -> Result<Creds> {
+        let flight = self.flight(&key);
+        let _in_process = flight.lock().await;
+        if let Some(c) = self.remembered(&key) {
+            return Ok(c);
+        }
+        let mut _cross_process: Option<FileLock> = None;
+        if let Some(cache) = &self.cache {
+            match cache.lock(&key, LOCK_WAIT).await {
+                Ok(l) => _cross_process = Some(l),
+                Err(e) if e.message().contains("another process") => return Err(e),
+                Err(e) => (self.warn)(&format!("{e}; continuing without the lock")),
+            }
+            match cache.get(&key) {
+                Ok(entry) => {
+                    self.remember(&key, &entry.credentials);
+                    return Ok(entry.credentials);
+                }
+                Err(Miss::Absent | Miss::Expired) => {}
+                Err(Miss::Unusable(why)) => {
+                    (self.warn)(&format!("ignoring cache entry {why}; it will be replaced"));
+                    cache.remove(&key);
+                }
+            }
+        }
+        let creds = fill().await?;
+        if let Some(cache) = &self.cache {
+            if let Err(e) = cache.put(&key, label, &creds) {
+                (self.warn)(&format!("{e}; continuing without caching"));
+            }
+        }
+        self.remember(&key, &creds);
+        Ok(creds)
+    }
+
+    /// Base credentials, remembered in memory only (long-term keys never go to disk; SSO and
+    /// credential_process have their own caches).
+    async fn base(&self, run: &Run<'_>) -> Result<Creds> {
+        let key = Key::new(Kind::Role, &["base", &run.base_id]);
+        let flight = self.flight(&key);
+        let _g = flight.lock().await;
+        if let Some(c) = self.remembered(&key) {
+            return Ok(c);
+        }
+        let c = base::resolve(run.plan, run.profiles).await?;
+        self.remember(&key, &c);
+        Ok(c)
+    }
+
+    /// Should this plan use one GetSessionToken for everything (vs MFA on the role call)?
+    async fn use_session(&self, run: &Run<'_>) -> Result<bool> {
+        Ok(match self.settings.strategy {
+            MfaStrategy::Session => true,
+            MfaStrategy::PerRole => false,
+            MfaStrategy::Auto => match run.plan.base.long_term_hint() {
+                Some(long_term) => long_term,
+                None => !self.base(run).await?.is_temporary(),
+            },
+        })
+    }
+
+    fn mfa_session<'a>(&'a self, run: &'a Run<'a>, mfa: &'a Mfa) -> Fut<'a> {
+        Box::pin(async move {
+            let label = Label {
+                profile: run.plan.base.profile().map(str::to_string),
+                mfa_serial: Some(mfa.serial.clone()),
+                role_arn: None,
+            };
+            self.cached(self.session_key(run, mfa), label, || {
+                Box::pin(async move {
+                    let base = self.base(run).await?;
+                    if base.is_temporary() {
+                        return Err(Error::new(format!(
+                            "GetSessionToken cannot be called with temporary credentials ({}); \
+                             give profile {} a role_arn so MFA goes with AssumeRole, or use long-term keys",
+                            run.plan.base.profile().unwrap_or("default chain"),
+                            mfa.profile
+                        )));
+                    }
+                    let seconds = self.settings.mfa_session_seconds;
+                    self.with_code(mfa, |code| {
+                        let base = base.clone();
+                        async move { run.sts.get_session_token(&base, &mfa.serial, &code, seconds).await }
+                    })
+                    .await
+                })
+            })
+            .await
+        })
+    }
+
+    fn step<'a>(&'a self, run: &'a Run<'a>, i: usize) -> Fut<'a> {
+        Box::pin(async move {
+            let step = &run.plan.steps[i];
+            let label = Label {
+                profile: step.profile.clone().or_else(|| run.plan.endpoint_profile.clone()),
+                mfa_serial: run.plan.mfa.as_ref().map(|m| m.serial.clone()),
+                role_arn: Some(step.role_arn.clone()),
+            };
+            self.cached(self.step_key(run, i), label, || {
+                Box::pin(async move {
+                    let session = match &run.plan.mfa {
+                        Some(mfa) if self.use_session(run).await? => Some(mfa),
+                        _ => None,
+                    };
+                    let per_role_mfa = match (&run.plan.mfa, session) {
+                        (Some(m), None) if m.step == i => Some(m),
+                        _ => None,
+                    };
+                    let caller = if i > 0 {
+                        self.step(run, i - 1).await?
+                    } else if let Some(mfa) = session {
+                        self.mfa_session(run, mfa).await?
+                    } else {
+                        self.base(run).await?
+                    };
+                    // STS caps roles assumed with temporary credentials at one hour.
+                    let seconds = match step.duration_seconds {
+                        Some(d) if caller.is_temporary() && d > CHAINED_ROLE_MAX_SECONDS => {
+                            Some(CHAINED_ROLE_MAX_SECONDS)
+                        }
+                        other => other,
+                    };
+                    match per_role_mfa {
+                        None => run.sts.assume_role(&caller, step, seconds, None).await,
+                        Some(mfa) => {
+                            self.with_code(mfa, |code| {
+                                let caller = caller.clone();
+                                async move { run.sts.assume_role(&caller, step, seconds, Some((&mfa.serial, &code))).await }
+                            })
+                            .await
+                        }
+                    }
+                })
+            })
+            .await
+        })
+    }
+
+    /// Get a code and make the STS call with it; on a terminal, a rejected code is asked again.
+    async fn with_code<F, Fu>(&self, mfa: &Mfa, call: F) -> Result<Creds>
+    where
+        F: Fn(String) -> Fu,
+        Fu: Future<Output = Result<Creds>>,
+    {
+        let _one_prompt = self.prompt.lock().await;
+        let mut note: Option<String> = None;
+        for attempt in 1..=MAX_TERMINAL_ATTEMPTS {
+            let code = self.codes.next_code(mfa, note.as_deref()).await?;
+            match call(code.value).await {
+                Ok(c) => return Ok(c),
+                Err(e) if e.mfa_rejected && code.source == Source::Terminal && attempt < MAX_TERMINAL_ATTEMPTS => {
+                    note = Some(format!(
+                        "cdk-mfa-rs: STS rejected that code for {} (wrong, or already used); enter the next code ({} of {} attempts left).",
+                        mfa.serial,
+                        MAX_TERMINAL_ATTEMPTS - attempt,
+                        MAX_TERMINAL_ATTEMPTS
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+}

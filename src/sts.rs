@@ -1,0 +1,176 @@
+//! Our own STS calls: GetSessionToken and AssumeRole with the MFA parameters aws-config lacks.
+//! One small function per STS call; errors name the call, the role or device, and STS's words.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use chrono::{DateTime, Utc};
+
+use crate::creds::Creds;
+use crate::error::{Error, Result};
+use crate::plan::RoleStep;
+
+/// Role chaining (calling AssumeRole with temporary credentials) is capped at one hour by STS.
+pub const CHAINED_ROLE_MAX_SECONDS: u32 = 3600;
+
+/// STS shared settings for one plan: region, endpoint (env and profile `endpoint_url`/`services`).
+#[derive(Clone, Debug)]
+pub struct StsTarget {
+    config: SdkConfig,
+    /// For messages: where the calls go.
+    pub endpoint: String,
+}
+
+/// Timeouts so that an unreachable or hanging STS gives an error within seconds, never a hang.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(9))
+        .build()
+}
+
+/// SDK configuration for a profile (or none) in a region: the base of every client we build.
+/// aws-config resolves `AWS_ENDPOINT_URL(_STS)` and the profile's `endpoint_url`/`services` here.
+pub async fn sdk_config(profile: Option<&str>, region: &str) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(200)));
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    loader.load().await
+}
+
+impl StsTarget {
+    pub async fn new(profile: Option<&str>, region: &str) -> StsTarget {
+        let config = sdk_config(profile, region).await;
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_STS")
+            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| format!("sts.{region} (regional endpoint)"));
+        StsTarget { config, endpoint }
+    }
+
+    fn client(&self, caller: &Creds) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+            .credentials_provider(caller.to_sdk())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub async fn get_session_token(&self, caller: &Creds, serial: &str, code: &str, seconds: u32) -> Result<Creds> {
+        let out = self
+            .client(caller)
+            .get_session_token()
+            .serial_number(serial)
+            .token_code(code)
+            .duration_seconds(seconds as i32)
+            .send()
+            .await
+            .map_err(|e| self.explain(e, &format!("GetSessionToken with MFA device {serial}")))?;
+        out.credentials()
+            .map(from_sts)
+            .ok_or_else(|| Error::new("STS GetSessionToken answered without credentials"))
+    }
+
+    pub async fn assume_role(
+        &self,
+        caller: &Creds,
+        step: &RoleStep,
+        seconds: Option<u32>,
+        mfa: Option<(&str, &str)>,
+    ) -> Result<Creds> {
+        let session_name = step.session_name.clone().unwrap_or_else(default_session_name);
+        let mut req = self
+            .client(caller)
+            .assume_role()
+            .role_arn(&step.role_arn)
+            .role_session_name(session_name)
+            .set_external_id(step.external_id.clone())
+            .set_duration_seconds(seconds.map(|s| s as i32));
+        if let Some((serial, code)) = mfa {
+            req = req.serial_number(serial).token_code(code);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| self.explain(e, &format!("AssumeRole into {}", step.role_arn)))?;
+        out.credentials()
+            .map(from_sts)
+            .ok_or_else(|| Error::new(format!("STS AssumeRole into {} answered without credentials", step.role_arn)))
+    }
+
+    /// Turn an SDK error into one sentence a user can act on.
+    fn explain<E, R>(&self, err: SdkError<E, R>, what: &str) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match &err {
+            SdkError::ServiceError(se) => {
+                let code = se.err().code().unwrap_or("Unknown");
+                let msg = se.err().message().unwrap_or("(no message)");
+                let mfa_problem = msg.contains("MultiFactorAuthentication") || msg.contains("MFA");
+                if code == "AccessDenied" && mfa_problem {
+                    Error::mfa_rejected(format!(
+                        "STS rejected the MFA code for {what}: the code is wrong or was already used ({msg})"
+                    ))
+                } else if code.contains("Throttl") || code == "RequestLimitExceeded" {
+                    Error::new(format!("STS kept throttling {what} after 3 attempts ({code}: {msg}); wait a minute and retry"))
+                } else {
+                    Error::new(format!("STS refused {what}: {code}: {msg}"))
+                }
+            }
+            SdkError::TimeoutError(_) => Error::new(format!(
+                "STS at {} did not answer {what} within {} s; check the network or AWS_ENDPOINT_URL",
+                self.endpoint,
+                timeouts().operation_timeout().map_or(0, |d| d.as_secs())
+            )),
+            SdkError::DispatchFailure(d) if d.is_timeout() => Error::new(format!(
+                "STS at {} did not answer {what} in time; check the network or AWS_ENDPOINT_URL",
+                self.endpoint
+            )),
+            SdkError::DispatchFailure(_) => Error::new(format!(
+                "cannot reach STS at {} for {what}: {}; check the network, proxy or AWS_ENDPOINT_URL",
+                self.endpoint,
+                root_cause(&err)
+            )),
+            SdkError::ResponseError(_) => Error::new(format!(
+                "STS at {} sent a response to {what} that cannot be read ({})",
+                self.endpoint,
+                root_cause(&err)
+            )),
+            _ => Error::new(format!("{what} failed: {}", DisplayErrorContext(&err))),
+        }
+    }
+}
+
+/// The innermost error message: "Connection refused (os error 111)" rather than "dispatch failure".
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = err;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+fn from_sts(c: &aws_sdk_sts::types::Credentials) -> Creds {
+    let exp = c.expiration();
+    Creds {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: Some(c.session_token().to_string()),
+        expiration: DateTime::<Utc>::from_timestamp(exp.secs(), exp.subsec_nanos()),
+    }
+}
+
+fn default_session_name() -> String {
+    format!("cdk-mfa-rs-{}", Utc::now().timestamp())
+}
