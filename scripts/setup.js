@@ -77,8 +77,28 @@ function ensureNodeModules() {
   }
   log(`npm ci (${reason}) ...`)
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  run(npm, ['ci', '--no-audit', '--no-fund'])
-  log('npm ci done')
+  const ci = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, encoding: 'utf8' })
+  if (ci.status === 0) {
+    process.stdout.write(ci.stdout)
+    log('npm ci done')
+    return
+  }
+  const out = `${ci.stdout || ''}${ci.stderr || ''}`
+  if (!/can only install packages when your package\.json and package-lock\.json/.test(out)) {
+    process.stderr.write(out)
+    throw new Error(`npm ci exited with ${ci.status ?? ci.signal}`)
+  }
+  // npm 11 writes lock files without the other platforms' optional packages (e.g.
+  // @napi-rs/lzma-darwin-x64) and then `npm ci` rejects its own lock file
+  // ("Missing: ... from lock file", npm/cli#4828). `npm install` installs the exact
+  // locked versions from the same lock file without that check.
+  const missing = (out.match(/^npm error Missing: .*$/gm) || []).length
+  log(`npm ci refused the lock file (${missing} other-platform optional packages "missing"); using npm install`)
+  const before = fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')
+  run(npm, ['install', '--no-audit', '--no-fund'])
+  const after = fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')
+  if (after !== before) log('warning: npm install changed package-lock.json')
+  log('npm install done')
 }
 
 function pythonCmd() {
