@@ -35,8 +35,10 @@ pub fn home_dir() -> Option<PathBuf> {
 }
 
 /// The plugin protocol version the CDK CLI checks (`exports.version === '1'`).
-#[napi(js_name = "version")]
-pub const VERSION: &str = "1";
+/// (Lower-case because napi-rs exports a const under its Rust name.)
+#[allow(non_upper_case_globals)]
+#[napi]
+pub const version: &str = "1";
 
 /// Credentials in the shape the CDK CLI expects; `expiration` becomes a JS `Date` and is
 /// omitted (never null) for credentials that do not expire.
@@ -112,11 +114,11 @@ impl Default for CredentialProviderSource {
 }
 
 /// Called by the CDK CLI once, synchronously: registers our one credential source.
-#[napi(ts_args_type = "host: { registerCredentialSource(source: CredentialProviderSource): void }")]
+#[napi(ts_args_type = "host: { registerCredentialProviderSource(source: CredentialProviderSource): void }")]
 pub fn init(env: Env, host: Object) -> Result<()> {
     let source = CredentialProviderSource::new().into_instance(&env)?;
     let register: Function<ClassInstance<CredentialProviderSource>, Unknown> =
-        host.get_named_property("registerCredentialSource")?;
+        host.get_named_property("registerCredentialProviderSource")?;
     register.apply(host, source)?;
     Ok(())
 }
