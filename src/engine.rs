@@ -26,8 +26,14 @@ pub struct Engine {
     owners: Mutex<HashMap<String, String>>,
 }
 
+/// One line on stderr in a single write, so it cannot interleave with the CLI's own output.
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("cdk-mfa-rs: {line}\n").as_bytes());
+}
+
 pub fn warn(message: &str) {
-    eprintln!("cdk-mfa-rs: warning: {message}");
+    notice(&format!("warning: {message}"));
 }
 
 fn env_var(k: &str) -> Option<String> {
@@ -97,7 +103,7 @@ impl Engine {
         let plan = self.plan(account, mode).await.map_err(|e| e.context(&prefix))?;
         let target = format!("{prefix} → {}", plan.target);
         if self.announced.lock().unwrap().insert((account.to_string(), mode)) {
-            eprintln!("cdk-mfa-rs: {target}");
+            notice(&target);
         }
         let profiles = self.profiles().await?;
         let creds = self.resolver.resolve(&plan, &profiles).await.map_err(|e| e.context(&target))?;

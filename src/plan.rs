@@ -294,15 +294,16 @@ fn find_mfa(profiles: &Profiles, w: &Walk) -> Result<Option<Mfa>> {
     for (i, p) in w.step_profiles.iter().enumerate() {
         candidates.push((p.clone(), i));
     }
-    for (profile, step) in candidates {
-        if let Some(serial) = prop(profiles, &profile, "mfa_serial") {
-            check_mfa_serial(&profile, serial)?;
-            return Ok(Some(Mfa {
-                serial: serial.to_string(),
-                mfa_process: prop(profiles, &profile, "mfa_process").map(str::to_string),
-                profile,
-                step,
-            }));
+    for (k, (profile, step)) in candidates.iter().enumerate() {
+        if let Some(serial) = prop(profiles, profile, "mfa_serial") {
+            check_mfa_serial(profile, serial)?;
+            // mfa_process: on the same profile, else inherited from a profile below it.
+            let mfa_process = candidates[..=k]
+                .iter()
+                .rev()
+                .find_map(|(p, _)| prop(profiles, p, "mfa_process"))
+                .map(str::to_string);
+            return Ok(Some(Mfa { serial: serial.to_string(), mfa_process, profile: profile.clone(), step: *step }));
         }
     }
     Ok(None)

@@ -211,6 +211,8 @@ class StsStub {
       externalId: params.ExternalId || null,
       roleSessionName: params.RoleSessionName || null,
       accessKeyId: parseAccessKey(req.headers, params),
+      // SigV4 scope: Credential=<key>/<date>/<region>/<service>/aws4_request
+      region: (/Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization || '') || [])[1] || null,
       hasSessionToken: Boolean(req.headers['x-amz-security-token'] || params['X-Amz-Security-Token']),
       userAgent: req.headers['user-agent'] || null,
       status: null,
