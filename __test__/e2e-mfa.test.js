@@ -1,0 +1,128 @@
+'use strict'
+// End to end, issue "MFA, once": the real CDK CLI in a pseudo-terminal deploys a 3-account app
+// whose role profiles share one MFA device. STS calls go through the fault-injecting stub (which
+// counts them) to moto (which runs CloudFormation).
+const test = require('ava')
+const fs = require('node:fs')
+const path = require('node:path')
+const { startMoto } = require('./helpers/moto')
+const { startStsStub } = require('./helpers/sts-stub')
+const { makeTempHome, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
+const { runInPty } = require('./helpers/pty')
+
+const PLUGIN = path.resolve(__dirname, '..')
+const ACCOUNTS = ['111111111111', '222222222222', '333333333333']
+const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
+const BASE_SECRET = 'long-term-secret-canary'
+
+let moto
+let stub
+const homes = []
+test.before(async () => {
+  moto = await startMoto()
+  stub = await startStsStub({ upstream: moto.url })
+})
+test.after.always(async () => {
+  if (stub) await stub.stop()
+  if (moto) await moto.stop()
+  if (!process.env.KEEP_TMP) for (const h of homes) h.cleanup()
+})
+
+function setup(stackPrefix) {
+  const home = makeTempHome()
+  homes.push(home)
+  writeAwsConfig(
+    home,
+    ['[profile base]', 'region = us-east-1', ...ACCOUNTS.flatMap((a, i) => [
+      `[profile mfa${i}]`,
+      'source_profile = base',
+      `role_arn = arn:aws:iam::${a}:role/AdminMFARole`,
+      `mfa_serial = ${SERIAL}`,
+      'region = us-east-1',
+    ]), ''].join('\n'),
+    `[base]\naws_access_key_id = AKIAE2EBASEKEY000001\naws_secret_access_key = ${BASE_SECRET}\n`,
+  )
+  const appDir = path.join(home.home, 'app')
+  const stacks = ACCOUNTS.map((account, i) => ({ name: `${stackPrefix}${i}`, account }))
+  makeCdkApp(appDir, stacks, { plugin: [PLUGIN] })
+  fs.writeFileSync(
+    path.join(appDir, 'cdkmultiprofileplugin.json'),
+    JSON.stringify({ awsProfiles: Object.fromEntries(ACCOUNTS.map((a, i) => [a, `mfa${i}`])) }),
+  )
+  const env = { AWS_ENDPOINT_URL_STS: stub.url, CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') }
+  return { home, appDir, stacks, env }
+}
+
+const gstCalls = () => stub.calls.filter((c) => c.action === 'GetSessionToken')
+
+function deployInPty(s, answers) {
+  return runInPty(CDK_BIN, ['deploy', '--all', '--require-approval', 'never', '--method=direct', '--concurrency', '3', '--no-notices'], {
+    env: cdkEnv({ home: s.home, motoUrl: moto.url, env: { ...s.env, TERM: 'xterm-256color' } }),
+    cwd: s.appDir,
+    answers,
+    timeoutMs: 240000,
+  })
+}
+
+test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessionToken; next run: none', async (t) => {
+  const s = setup('MfaApp')
+  // Bootstrap without a terminal, with the code from the environment (the pipeline path).
+  const boot = await runCdk(['bootstrap', ...ACCOUNTS.map((a) => `aws://${a}/us-east-1`)], {
+    cwd: s.appDir,
+    home: s.home,
+    motoUrl: moto.url,
+    env: { ...s.env, CDK_MFA_CODE: '123456' },
+  })
+  t.is(boot.code, 0, boot.stderr)
+  t.is(gstCalls().length, 1)
+  // The bootstrap's session is cached: drop it so the deploy must prompt on the terminal.
+  for (const f of fs.readdirSync(s.env.CDK_MFA_RS_CACHE_DIR)) fs.rmSync(path.join(s.env.CDK_MFA_RS_CACHE_DIR, f))
+  stub.clearCalls()
+
+  const first = await deployInPty(s, ['654321'])
+  t.is(first.exitCode, 0, first.transcript)
+  t.is(first.prompts, 1, first.transcript)
+  t.is(gstCalls().length, 1)
+  t.is(gstCalls()[0].tokenCode, '654321')
+  // The prompt sits on its own line, readable, and the typed code is not echoed.
+  t.regex(first.transcript, /(^|\r?\n)MFA token for arn:aws:iam::999999999999:mfa\/dev-user: /)
+  t.false(first.transcript.includes('654321'))
+  t.false(first.transcript.includes(BASE_SECRET))
+  for (const st of s.stacks) {
+    const names = (await listStacks(moto.url, st.account)).map((x) => `${x.name}:${x.status}`)
+    t.true(names.includes(`${st.name}:CREATE_COMPLETE`), `${st.account}: ${names}`)
+  }
+  t.log(first.transcript.split(/\r?\n/).filter((l) => /MFA token|cdk-mfa-rs/.test(l)).join('\n'))
+
+  stub.clearCalls()
+  const second = await deployInPty(s, [])
+  t.is(second.exitCode, 0, second.transcript)
+  t.is(second.prompts, 0)
+  t.is(gstCalls().length, 0)
+})
+
+test.serial('two cdk processes started at the same moment with an empty cache: 1 prompt in total', async (t) => {
+  const s = setup('TwinApp')
+  const boot = await runCdk(['bootstrap', ...ACCOUNTS.map((a) => `aws://${a}/us-east-1`)], {
+    cwd: s.appDir,
+    home: s.home,
+    motoUrl: moto.url,
+    env: { ...s.env, CDK_MFA_CODE: '111111' },
+  })
+  t.is(boot.code, 0, boot.stderr)
+  for (const f of fs.readdirSync(s.env.CDK_MFA_RS_CACHE_DIR)) fs.rmSync(path.join(s.env.CDK_MFA_RS_CACHE_DIR, f))
+  stub.clearCalls()
+  // Both runs synthesize; only one may ask. Each pty answers at most one prompt.
+  const synth = (answers, out) =>
+    runInPty(CDK_BIN, ['diff', '--output', out, '--no-notices'], {
+      env: cdkEnv({ home: s.home, motoUrl: moto.url, env: s.env }),
+      cwd: s.appDir,
+      answers,
+      timeoutMs: 180000,
+    })
+  const [a, b] = await Promise.all([synth(['222222'], 'cdk.out.a'), synth(['333333'], 'cdk.out.b')])
+  t.is(a.prompts + b.prompts, 1, `${a.transcript}\n----\n${b.transcript}`)
+  t.is(a.exitCode, 0, a.transcript)
+  t.is(b.exitCode, 0, b.transcript)
+  t.is(gstCalls().length, 1)
+})
