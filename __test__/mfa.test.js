@@ -298,3 +298,17 @@ test.serial('terminal: a code that is not 6 digits is refused locally and asked 
   t.is(count('GetSessionToken'), 1)
   t.is(stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '575757')
 })
+
+test.serial('Ctrl-C at the prompt: the process stops, the terminal is restored, nothing is cached', async (t) => {
+  const w = mfaWorld()
+  const script = `"${process.execPath}" "${CHILD}" '${JSON.stringify({ requests: [[ACCOUNTS[0], 0]] })}'; echo "child-status=$?"; stty -a`
+  const r = await runInPty('/bin/sh', ['-c', script], { env: envFor(w), cwd: w.cwd, answers: ['\x03'] })
+  t.is(r.prompts, 1, r.transcript)
+  t.regex(r.transcript, /child-status=130/, 'stopped by SIGINT')
+  // stty -a after the child: echo and canonical mode are back on.
+  t.regex(r.transcript, /(^|\s)echo(\s|$)/m, r.transcript)
+  t.regex(r.transcript, /(^|\s)icanon(\s|$)/m)
+  t.regex(r.transcript, /(^|\s)isig(\s|$)/m)
+  t.deepEqual(fs.readdirSync(w.cacheDir).filter((f) => f.endsWith('.json')), [])
+  t.is(stub.calls.length, 0)
+})

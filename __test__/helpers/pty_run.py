@@ -78,7 +78,11 @@ def main() -> int:
                 if answers:
                     if answer_delay:
                         time.sleep(answer_delay)
-                    child.sendline(answers.pop(0))
+                    answer = answers.pop(0)
+                    if answer.startswith("\x03"):
+                        child.send(answer)  # raw control byte (Ctrl-C), no Enter
+                    else:
+                        child.sendline(answer)
                     result["answered"] += 1
                 elif on_extra == "eof":
                     child.sendeof()
