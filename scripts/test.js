@@ -60,7 +60,7 @@ async function main() {
 
   if (process.env.SKIP_BUILD !== '1') {
     log('napi build --platform (dev profile)')
-    const r = await run(path.join(BIN, 'napi'), ['build', '--platform'])
+    const r = await run(path.join(BIN, 'napi'), ['build', '--platform', '--dts', 'target/napi.d.ts'])
     steps.push({ name: 'build', ...r })
     if (r.code !== 0) failed++
   }
