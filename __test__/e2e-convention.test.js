@@ -132,30 +132,43 @@ test.serial('pipeline: env keys + assumeRole {} → cdk-readOnlyRole for lookups
   }
 
   const w = world('Pipe', { pluginConfig: { assumeRole: {} } })
+  // 1. cdk synth: only the context lookups need AWS, ForReading → cdk-readOnlyRole, nothing else.
   stub.clearCalls()
-  const deploy = await w.run(DEPLOY, PIPELINE_KEYS)
-  t.log(`deploy (lookups + 2 stacks): ${deploy.durationMs} ms`)
-  t.is(deploy.code, 0, `cdk deploy failed:\n${out(deploy)}`)
-
-  const roles = okRoles()
+  const synth = await w.run(['synth', '--quiet'], PIPELINE_KEYS)
+  t.log(`synth (2 lookups): ${synth.durationMs} ms`)
+  t.is(synth.code, 0, `cdk synth failed:\n${out(synth)}`)
+  let roles = okRoles()
   for (const acct of ACCOUNTS) {
     t.true(roles.has(readRole(acct)), `lookup in ${acct} via ${readRole(acct)}; assumed: ${[...roles]}`)
+    t.false(roles.has(writeRole(acct)), 'a lookup needs no write role')
+    t.regex(synth.stderr, new RegExp(`cdk-mfa-rs: account ${acct} \\(ForReading\\) → role ${readRole(acct)} via the default credentials`))
+    t.notRegex(synth.stderr, /\(ForWriting\)/)
+  }
+  const synthCalls = [...stub.calls]
+
+  // 2. cdk deploy: ForWriting → cdk-writeRole (the CLI also reads the current templates ForReading).
+  stub.clearCalls()
+  const deploy = await w.run(DEPLOY, PIPELINE_KEYS)
+  t.log(`deploy (2 stacks): ${deploy.durationMs} ms`)
+  t.is(deploy.code, 0, `cdk deploy failed:\n${out(deploy)}`)
+  roles = okRoles()
+  for (const acct of ACCOUNTS) {
     t.true(roles.has(writeRole(acct)), `deploy to ${acct} via ${writeRole(acct)}; assumed: ${[...roles]}`)
-    t.regex(deploy.stderr, new RegExp(`cdk-mfa-rs: account ${acct} \\(ForReading\\) → role ${readRole(acct)} via the default credentials`))
     t.regex(deploy.stderr, new RegExp(`cdk-mfa-rs: account ${acct} \\(ForWriting\\) → role ${writeRole(acct)} via the default credentials`))
   }
-  // Our role calls were made with the pipeline's keys, and without any MFA parameter.
-  for (const c of assumeRoleCalls().filter((c) => /role\/cdk-(readOnly|write)Role$/.test(c.roleArn))) {
+  // Our role calls (synth + deploy) were made with the pipeline's keys, without any MFA parameter.
+  const allCalls = [...synthCalls, ...stub.calls]
+  for (const c of assumeRoleCalls(allCalls).filter((c) => /role\/cdk-(readOnly|write)Role$/.test(c.roleArn))) {
     t.is(c.accessKeyId, PIPELINE_KEYS.AWS_ACCESS_KEY_ID)
     t.false(c.hasSessionToken)
   }
-  t.is(gstCalls().length, 0, 'no GetSessionToken')
-  for (const c of stub.calls) {
+  t.is(allCalls.filter((c) => c.action === 'GetSessionToken').length, 0, 'no GetSessionToken')
+  for (const c of allCalls) {
     t.is(c.serialNumber, null, `${c.action} ${c.roleArn}: no SerialNumber`)
     t.is(c.tokenCode, null, `${c.action} ${c.roleArn}: no TokenCode`)
   }
   await assertDeployed(t, w)
-  for (const o of [out(boot), out(deploy)]) t.false(o.includes(PIPELINE_KEYS.AWS_SECRET_ACCESS_KEY))
+  for (const o of [out(boot), out(synth), out(deploy)]) t.false(o.includes(PIPELINE_KEYS.AWS_SECRET_ACCESS_KEY))
 })
 
 test.serial('MFA laptop: sourceProfile with mfa_serial, no CDK_MFA_CODE → 1 prompt, 1 GetSessionToken for both accounts × both modes; next deploy: none', async (t) => {
@@ -195,6 +208,7 @@ test.serial('MFA laptop: sourceProfile with mfa_serial, no CDK_MFA_CODE → 1 pr
   for (const acct of ACCOUNTS) {
     t.true(roles.has(readRole(acct)), `lookup in ${acct}: ${[...roles]}`)
     t.true(roles.has(writeRole(acct)), `deploy to ${acct}: ${[...roles]}`)
+    t.regex(first.transcript, new RegExp(`cdk-mfa-rs: account ${acct} \\(ForReading\\) → role ${readRole(acct)} via profile shared`))
     t.regex(first.transcript, new RegExp(`cdk-mfa-rs: account ${acct} \\(ForWriting\\) → role ${writeRole(acct)} via profile shared`))
   }
   for (const c of assumeRoleCalls()) {
@@ -248,9 +262,18 @@ test.serial('a refused AssumeRole fails cdk deploy with one line naming the role
   const lines = out(deploy).split(/\r?\n/)
   const ours = lines.filter((l) => l.includes(`STS refused AssumeRole into ${denied}`))
   t.true(ours.length >= 1, `no error line from cdk-mfa-rs in:\n${out(deploy)}`)
+  t.is(ours.length, 1, 'reported once')
   const line = ours[0]
   t.log(line)
-  t.regex(line, /cdk-mfa-rs: /)
+  // The whole message, from our prefix to the end of STS's sentence, on this one line.
+  const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+  t.regex(
+    line,
+    new RegExp(
+      `^\\W*cdk-mfa-rs: account ${A} \\(ForWriting\\) → role ${esc(denied)} via the default credentials: ` +
+        `STS refused AssumeRole into ${esc(denied)}: AccessDenied: User: \\S+ is not authorized to perform: sts:AssumeRole on resource: ${esc(denied)}\\s*$`,
+    ),
+  )
   t.true(line.includes(`account ${A} (ForWriting) → role ${denied} via the default credentials`), line)
   t.true(line.includes(`is not authorized to perform: sts:AssumeRole on resource: ${denied}`), line)
   t.false(line.includes(PIPELINE_KEYS.AWS_SECRET_ACCESS_KEY))
