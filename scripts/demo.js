@@ -3,7 +3,8 @@
 // `npm run demo`: cdk-mfa-rs end to end on this machine, with no AWS account.
 //
 //   1. prepares the repo (scripts/setup.js: node_modules + the Python .venv with moto) and
-//      builds the addon (`napi build --platform`) when it is missing or older than the sources;
+//      builds the addon (`npm run build:debug` = napi build --platform) when it is missing or
+//      older than the Rust sources;
 //   2. starts moto (a local AWS emulator) on 127.0.0.1 and, in front of its STS, the repo's
 //      STS stub in proxy mode, which counts GetSessionToken calls and MFA codes;
 //   3. creates a throwaway HOME (HOME, CDK_HOME, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE
@@ -31,7 +32,7 @@ const path = require('node:path')
 const ROOT = path.resolve(__dirname, '..')
 const APP_DIR = path.join(ROOT, 'sample-app')
 const CDK_BIN = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'cdk.cmd' : 'cdk')
-const NAPI_BIN = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'napi.cmd' : 'napi')
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 // The sample app's defaults; sample-app/cdkmultiprofileplugin.json maps them to `dev` / `prod`.
 const SHARED = '123456789012' // moto puts made-up long-term keys in this account
@@ -97,11 +98,12 @@ function ensureAddon() {
     note(`addon up to date: ${path.basename(addon)}`)
     return
   }
-  say(`building the addon (${reason}): napi build --platform ...`)
+  say(`building the addon (${reason}): npm run build:debug (napi build --platform) ...`)
   const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' })
   if (cargo.status !== 0) throw new Error('building the addon needs a Rust toolchain (cargo); see https://rustup.rs')
-  const r = spawnSync(NAPI_BIN, ['build', '--platform'], { cwd: ROOT, stdio: 'inherit' })
-  if (r.status !== 0) throw new Error(`napi build --platform failed (exit ${r.status ?? r.signal})`)
+  // The package.json script, so the demo builds exactly as `npm test` and contributors do.
+  const r = spawnSync(NPM, ['run', '--silent', 'build:debug'], { cwd: ROOT, stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`npm run build:debug failed (exit ${r.status ?? r.signal})`)
   if (!fs.existsSync(addon)) throw new Error(`napi build succeeded but ${addon} is missing`)
 }
 
