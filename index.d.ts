@@ -27,3 +27,6 @@ export declare const version: '1'
 
 /** Called once by the CDK CLI, synchronously: registers the `cdk-mfa-rs` credential source. */
 export declare function init(host: { registerCredentialProviderSource(source: CredentialProviderSource): void }): void
+
+/** The `cdk-mfa-rs` companion command (`cli.js`): runs it with these arguments and resolves to its exit code. */
+export declare function runCli(args: string[]): Promise<number>

@@ -837,4 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.CredentialProviderSource = nativeBinding.CredentialProviderSource
 module.exports.init = nativeBinding.init
+module.exports.runCli = nativeBinding.runCli
 module.exports.version = nativeBinding.version

@@ -143,6 +143,11 @@ impl DiskCache {
         Ok((DiskCache { dir: dir.to_path_buf() }, warnings))
     }
 
+    /// A cache directory as it is, neither created nor checked: for `status`, `logout`, `doctor`.
+    pub fn at(dir: &Path) -> DiskCache {
+        DiskCache { dir: dir.to_path_buf() }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

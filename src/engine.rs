@@ -42,7 +42,15 @@ fn env_var(k: &str) -> Option<String> {
 
 impl Engine {
     pub fn from_process() -> Engine {
-        let disabled = config::is_disabled_by_env();
+        Engine::new(config::is_disabled_by_env())
+    }
+
+    /// For the companion command: the disable variables switch off the CDK plugin, not the command.
+    pub fn for_command() -> Engine {
+        Engine::new(false)
+    }
+
+    fn new(disabled: bool) -> Engine {
         let config = if disabled { Err(Error::new("disabled")) } else { config::load(&ConfigInputs::from_process()) };
         let cache = open_cache();
         let settings = match &config {
@@ -76,7 +84,12 @@ impl Engine {
         }
     }
 
-    async fn profiles(&self) -> Result<Arc<Profiles>> {
+    /// The loaded configuration, or why it could not be loaded.
+    pub fn config(&self) -> Result<&PluginConfig> {
+        self.config.as_ref().map_err(Clone::clone)
+    }
+
+    pub async fn profiles(&self) -> Result<Arc<Profiles>> {
         self.profiles
             .get_or_init(|| async { Profiles::load(&Env::real(), &Fs::real()).await.map(Arc::new) })
             .await
@@ -93,6 +106,33 @@ impl Engine {
                 describe_files(config)
             ))
         })
+    }
+
+    /// The plan for one AWS profile, mapped or not (companion command `--profile`). The project
+    /// configuration only supplies settings, so a broken one does not stop this.
+    pub async fn plan_for_profile(&self, name: &str) -> Result<Plan> {
+        let fallback;
+        let config = match &self.config {
+            Ok(c) => c,
+            Err(_) => {
+                fallback = PluginConfig {
+                    aws_profiles: Default::default(),
+                    assume_role: None,
+                    mfa_session_duration_seconds: config::DEFAULT_MFA_SESSION_SECONDS,
+                    mfa_strategy: config::MfaStrategy::Auto,
+                    files_read: Vec::new(),
+                };
+                &fallback
+            }
+        };
+        let profiles = self.profiles().await?;
+        plan::plan_for_profile(&PlanInputs { config, profiles: &profiles, env: &env_var }, name)
+    }
+
+    /// Execute a plan with the shared caches and prompt, without the one-line notice.
+    pub async fn resolve(&self, plan: &Plan) -> Result<Creds> {
+        let profiles = self.profiles().await?;
+        self.resolver.resolve(plan, &profiles).await.map_err(|e| e.context(&plan.target))
     }
 
     pub async fn credentials(&self, account: &str, mode: Mode) -> Result<Creds> {

@@ -8,6 +8,7 @@ extern crate napi_derive;
 pub mod arn;
 pub mod base;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod creds;
 pub mod engine;
