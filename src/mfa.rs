@@ -4,7 +4,6 @@
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
@@ -12,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::plan::Mfa;
 use crate::prompt::{self, PromptError};
 
-pub const MFA_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -129,10 +127,12 @@ async fn run_mfa_process(cmd: &str, mfa: &Mfa) -> Result<String> {
         let status = child.wait().await?;
         Ok::<_, std::io::Error>((status, out))
     };
-    let (status, out) = match tokio::time::timeout(MFA_PROCESS_TIMEOUT, run).await {
+    // Same bound as credential_process (60 s unless CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS says otherwise).
+    let timeout = crate::base::base_timeout();
+    let (status, out) = match tokio::time::timeout(timeout, run).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return Err(fail(format!("failed: {e}"))),
-        Err(_) => return Err(fail(format!("did not finish within {} s", MFA_PROCESS_TIMEOUT.as_secs()))),
+        Err(_) => return Err(fail(format!("did not finish within {} s", timeout.as_secs()))),
     };
     if !status.success() {
         return Err(fail(format!("exited with {status}")));

@@ -75,9 +75,7 @@ impl StsTarget {
             .send()
             .await
             .map_err(|e| self.explain(e, &format!("GetSessionToken with MFA device {serial}")))?;
-        out.credentials()
-            .map(from_sts)
-            .ok_or_else(|| Error::new("STS GetSessionToken answered without credentials"))
+        out.credentials().and_then(from_sts).ok_or_else(|| self.incomplete(&format!("GetSessionToken with MFA device {serial}")))
     }
 
     pub async fn assume_role(
@@ -102,9 +100,15 @@ impl StsTarget {
             .send()
             .await
             .map_err(|e| self.explain(e, &format!("AssumeRole into {}", step.role_arn)))?;
-        out.credentials()
-            .map(from_sts)
-            .ok_or_else(|| Error::new(format!("STS AssumeRole into {} answered without credentials", step.role_arn)))
+        out.credentials().and_then(from_sts).ok_or_else(|| self.incomplete(&format!("AssumeRole into {}", step.role_arn)))
+    }
+
+    fn incomplete(&self, what: &str) -> Error {
+        Error::new(format!(
+            "STS at {} sent a response to {what} that cannot be read (incomplete or expired credentials); \
+             check AWS_ENDPOINT_URL and any proxy in between",
+            self.endpoint
+        ))
     }
 
     /// Turn an SDK error into one sentence a user can act on.
@@ -161,14 +165,21 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-fn from_sts(c: &aws_sdk_sts::types::Credentials) -> Creds {
+/// The SDK's XML reader is lenient: a truncated body can yield half-empty credentials. Accept
+/// only complete, unexpired ones.
+fn from_sts(c: &aws_sdk_sts::types::Credentials) -> Option<Creds> {
     let exp = c.expiration();
-    Creds {
+    let creds = Creds {
         access_key_id: c.access_key_id().to_string(),
         secret_access_key: c.secret_access_key().to_string(),
         session_token: Some(c.session_token().to_string()),
         expiration: DateTime::<Utc>::from_timestamp(exp.secs(), exp.subsec_nanos()),
-    }
+    };
+    let complete = creds.access_key_id.len() >= 16
+        && !creds.secret_access_key.is_empty()
+        && creds.session_token.as_deref().is_some_and(|t| !t.is_empty())
+        && creds.expiration.is_some_and(|e| e > Utc::now());
+    complete.then_some(creds)
 }
 
 fn default_session_name() -> String {
