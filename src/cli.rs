@@ -673,7 +673,7 @@ async fn status(opts: &Opts) -> CliResult<()> {
     }
     let mut table: Vec<[String; 5]> =
         vec![["ACCOUNT", "MODE", "VIA", "MFA DEVICE", "CACHED SESSION"].map(String::from)];
-    let mut errors = false;
+    let mut errors: Vec<String> = Vec::new();
     for r in &rows {
         let modes = r.modes.iter().map(|m| mode_name(*m)).collect::<Vec<_>>().join("/");
         match &r.plan {
@@ -681,7 +681,7 @@ async fn status(opts: &Opts) -> CliResult<()> {
                 let cached = match (session_entry(plan, entries.iter().copied()), plan.mfa.is_some() || !plan.steps.is_empty()) {
                     (Some(e), _) => e.credentials.expiration.map_or("cached, no expiry".into(), when),
                     (None, true) => "not cached".to_string(),
-                    (None, false) => "- (not cached: used as they are)".to_string(),
+                    (None, false) => "- (not cached by cdk-mfa-rs)".to_string(),
                 };
                 table.push([
                     r.account.clone(),
@@ -692,8 +692,8 @@ async fn status(opts: &Opts) -> CliResult<()> {
                 ]);
             }
             Err(e) => {
-                errors = true;
-                table.push([r.account.clone(), modes, format!("ERROR: {e}"), String::new(), String::new()]);
+                errors.push(format!("  {} ({modes}): {e}\n", r.account));
+                table.push([r.account.clone(), modes, "ERROR (below)".to_string(), "-".to_string(), "-".to_string()]);
             }
         }
     }
@@ -731,8 +731,10 @@ async fn status(opts: &Opts) -> CliResult<()> {
             );
         }
     }
-    if errors {
-        text += "\nRun `cdk-mfa-rs doctor` for what to fix.\n";
+    if !errors.is_empty() {
+        text += "\nErrors:\n";
+        text += &errors.concat();
+        text += "Run `cdk-mfa-rs doctor` for what to fix.\n";
     }
     print(&text);
     Ok(())
@@ -881,7 +883,7 @@ async fn logout(opts: &Opts) -> CliResult<()> {
         }
     }
     let scope = if opts.has("all") {
-        "every entry".to_string()
+        "all profiles".to_string()
     } else if let Some(p) = opts.get("profile") {
         format!("profile {p}")
     } else {
@@ -1152,19 +1154,25 @@ async fn doctor() -> CliResult<()> {
                 }
             }
         }
-        // MFA devices: where their codes come from here.
-        let mut seen = BTreeSet::new();
+        // MFA devices (each once): where their codes come from here.
+        let mut devices: BTreeMap<String, Vec<&Plan>> = BTreeMap::new();
         for plan in &plans {
-            let Some(mfa) = &plan.mfa else { continue };
-            if !seen.insert((mfa.serial.clone(), mfa.profile.clone())) {
-                continue;
+            if let Some(mfa) = &plan.mfa {
+                devices.entry(mfa.serial.clone()).or_default().push(plan);
             }
-            let cached = mfa_session_entry(plan, entries.iter())
-                .or_else(|| session_entry(plan, entries.iter()))
-                .and_then(|e| e.credentials.expiration)
+        }
+        for (serial, plans) in devices {
+            let names: BTreeSet<&str> = plans.iter().filter_map(|p| p.mfa.as_ref()).map(|m| m.profile.as_str()).collect();
+            let names = names.into_iter().collect::<Vec<_>>().join(", ");
+            let process = plans.iter().filter_map(|p| p.mfa.as_ref()?.mfa_process.clone()).next();
+            let cached = plans
+                .iter()
+                .filter_map(|p| mfa_session_entry(p, entries.iter()).or_else(|| session_entry(p, entries.iter())))
+                .filter_map(|e| e.credentials.expiration)
+                .max()
                 .filter(|t| *t > Utc::now())
                 .map_or(String::new(), |t| format!("; cached session {}", when(t)));
-            let device = format!("MFA device {} (profile {})", mfa.serial, mfa.profile);
+            let device = format!("MFA device {serial} (profile {names})");
             match env_var("CDK_MFA_CODE") {
                 Some(code) if !crate::mfa::is_valid_code(code.trim()) => r.fail(
                     format!("{device}: CDK_MFA_CODE is set but is not a 6-digit code"),
@@ -1172,7 +1180,7 @@ async fn doctor() -> CliResult<()> {
                 ),
                 Some(_) => r.ok(format!("{device}: code from CDK_MFA_CODE (one STS call per process){cached}")),
                 None => {
-                    if let Some(cmd) = &mfa.mfa_process {
+                    if let Some(cmd) = process {
                         r.ok(format!("{device}: code from mfa_process `{cmd}`{cached}"));
                     } else if terminal_available() {
                         r.ok(format!("{device}: code asked on this terminal{cached}"));
@@ -1181,8 +1189,7 @@ async fn doctor() -> CliResult<()> {
                             format!("{device}: no terminal here, no CDK_MFA_CODE and no mfa_process{cached}"),
                             format!(
                                 "set CDK_MFA_CODE to the current code for one run, or add mfa_process = <command that \
-                                 prints the code> to profile {} in your AWS config",
-                                mfa.profile
+                                 prints the code> to profile {names} in your AWS config"
                             ),
                         );
                     }

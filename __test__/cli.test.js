@@ -1,0 +1,357 @@
+'use strict'
+// Issue "companion command": `cdk-mfa-rs` (cli.js → src/cli.rs) run as a real process for every
+// scenario: status, login, logout, doctor, credential-process, export, their failure paths, and
+// credential-process driven by the real AWS CLI (in a pty, through the STS stub in front of moto).
+const test = require('ava')
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { startStsStub } = require('./helpers/sts-stub')
+const { startMoto, VENV } = require('./helpers/moto')
+const { makeWorld } = require('./helpers/plugin')
+const { runInPty } = require('./helpers/pty')
+
+const ROOT = path.resolve(__dirname, '..')
+const CLI = path.join(ROOT, 'cli.js')
+const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
+const BASE_SECRET = 'base-secret-canary-cli-0001'
+const A1 = '111111111111'
+const A2 = '222222222222'
+
+let stub
+const worlds = []
+test.before(async () => {
+  stub = await startStsStub()
+})
+test.after.always(async () => {
+  if (stub) await stub.stop()
+  if (!process.env.KEEP_TMP) for (const w of worlds) w.cleanup()
+})
+test.beforeEach(() => {
+  stub.resetFaults()
+  stub.clearCalls()
+  stub.usedCodes.clear()
+})
+
+/** Two MFA role profiles on one device behind long-term keys, a plain-keys profile, a missing one. */
+function cliWorld({ project, extraConfig = '' } = {}) {
+  const w = makeWorld({
+    config: [
+      '[profile base]\nregion = us-east-1',
+      `[profile role1]\nrole_arn = arn:aws:iam::${A1}:role/AdminMFARole\nsource_profile = base\nmfa_serial = ${SERIAL}`,
+      `[profile role2]\nrole_arn = arn:aws:iam::${A2}:role/AdminMFARole\nsource_profile = base\nmfa_serial = ${SERIAL}`,
+      '[profile plain]\naws_access_key_id = AKIAPLAINKEY00000001\naws_secret_access_key = plain-secret-canary',
+      extraConfig,
+    ].join('\n') + '\n',
+    credentials: `[base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = ${BASE_SECRET}\n`,
+    project: project || { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'role1', [A2]: { read: 'plain', write: 'role2' } } } },
+  })
+  worlds.push(w)
+  return w
+}
+
+function envFor(w, extra = {}) {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: w.home,
+    CDK_MFA_RS_CACHE_DIR: w.cacheDir,
+    AWS_ENDPOINT_URL_STS: stub.url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  }
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+  return env
+}
+
+/** `node cli.js …` as its own session (no controlling terminal), like a pipeline. */
+function cli(args, { env, cwd, bin = process.execPath, timeoutMs = 30000 }) {
+  const argv = bin === process.execPath ? [CLI, ...args] : args
+  const t0 = Date.now()
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, argv, { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 })
+    })
+  })
+}
+
+/** Exit code 1 or 2 and exactly one stderr line `cdk-mfa-rs: …`. */
+function failsWithOneLine(t, r, re, code = 1) {
+  t.is(r.code, code, r.stdout + r.stderr)
+  const lines = r.stderr.split('\n').filter(Boolean)
+  t.is(lines.length, 1, r.stderr)
+  t.regex(lines[0], /^cdk-mfa-rs: /)
+  t.regex(lines[0], re)
+}
+
+const cacheFiles = (w) => (fs.existsSync(w.cacheDir) ? fs.readdirSync(w.cacheDir).sort() : [])
+const count = (action) => stub.calls.filter((c) => c.action === action).length
+
+test.serial('every subcommand has --help; unknown command, unknown option and missing target fail in one line', async (t) => {
+  const w = cliWorld()
+  const opts = { env: envFor(w), cwd: w.cwd }
+  for (const cmd of ['status', 'login', 'logout', 'doctor', 'credential-process', 'export']) {
+    const r = await cli([cmd, '--help'], opts)
+    t.is(r.code, 0, r.stderr)
+    t.true(r.stdout.startsWith(`Usage: cdk-mfa-rs ${cmd}`), r.stdout)
+    t.is(r.stderr, '')
+  }
+  // The bin itself (shebang), top-level help.
+  const top = await cli(['--help'], { ...opts, bin: CLI })
+  t.is(top.code, 0)
+  for (const cmd of ['status', 'login', 'logout', 'doctor', 'credential-process', 'export']) t.true(top.stdout.includes(cmd))
+  t.is(require(path.join(ROOT, 'package.json')).bin['cdk-mfa-rs'], 'cli.js')
+
+  failsWithOneLine(t, await cli(['frobnicate'], opts), /unknown command "frobnicate"; the commands are status, login/, 2)
+  failsWithOneLine(t, await cli([], opts), /no command given/, 2)
+  failsWithOneLine(t, await cli(['status', '--verbose'], opts), /unknown option --verbose/, 2)
+  failsWithOneLine(t, await cli(['credential-process'], opts), /give --profile P or --account A/, 2)
+  failsWithOneLine(t, await cli(['export', '--profile', 'role1', '--format', 'yaml'], opts), /--format is "yaml"/, 2)
+  failsWithOneLine(t, await cli(['login', '--account', '12345'], opts), /not a 12-digit AWS account id/, 2)
+  t.is(stub.calls.length, 0)
+})
+
+test.serial('missing profile and unmapped account: one line naming the profile / account, exit 1', async (t) => {
+  const w = cliWorld()
+  const opts = { env: envFor(w), cwd: w.cwd }
+  failsWithOneLine(t, await cli(['credential-process', '--profile', 'nope'], opts), /AWS profile "nope" does not exist .*profiles there: base, plain, role1, role2/)
+  failsWithOneLine(t, await cli(['export', '--account', '333333333333'], opts), /account 333333333333 is not mapped/)
+  failsWithOneLine(t, await cli(['login', '--profile', 'nope'], opts), /AWS profile "nope" does not exist/)
+  t.is(stub.calls.length, 0)
+})
+
+test.serial('no terminal and MFA needed: login, credential-process and export fail fast naming CDK_MFA_CODE and mfa_process', async (t) => {
+  const w = cliWorld()
+  const opts = { env: envFor(w), cwd: w.cwd }
+  for (const args of [['login'], ['credential-process', '--profile', 'role1'], ['export', '--account', A2]]) {
+    const r = await cli(args, opts)
+    failsWithOneLine(t, r, new RegExp(`MFA code for ${SERIAL.replace(/\//g, '\\/')} is needed but there is no terminal.*CDK_MFA_CODE.*mfa_process`))
+    t.true(r.ms < 3000, `${args.join(' ')} took ${r.ms} ms`)
+    t.is(r.stdout, '', 'nothing half-printed')
+  }
+  t.is(stub.calls.length, 0)
+  t.deepEqual(cacheFiles(w).filter((f) => f.endsWith('.json')), [])
+})
+
+test.serial('login on a terminal: 1 prompt for 2 accounts; status then shows expiry and no secret; credential-process and export reuse the cache', async (t) => {
+  const w = cliWorld()
+  const env = envFor(w)
+
+  const before = await cli(['status'], { env, cwd: w.cwd })
+  t.is(before.code, 0, before.stderr)
+  t.regex(before.stdout, new RegExp(`${A1}\\s+read/write\\s+profile role1 → arn:aws:iam::${A1}:role/AdminMFARole\\s+${SERIAL}\\s+not cached`))
+  t.regex(before.stdout, new RegExp(`${A2}\\s+read\\s+profile plain\\s+-`))
+  t.regex(before.stdout, new RegExp(`${A2}\\s+write\\s+profile role2 → .*not cached`))
+
+  const t0 = Date.now()
+  const login = await runInPty(process.execPath, [CLI, 'login'], { env, cwd: w.cwd, answers: ['123456'] })
+  t.log(`login in a pty: ${Date.now() - t0} ms`)
+  t.is(login.exitCode, 0, login.transcript)
+  t.is(login.prompts, 1, login.transcript)
+  t.is(count('GetSessionToken'), 1)
+  t.is(count('AssumeRole'), 2)
+  t.regex(login.transcript, new RegExp(`account ${A1} \\(read/write\\) → profile role1 → .*: session cached, expires in \\d+m \\(\\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\)`))
+  t.regex(login.transcript, new RegExp(`account ${A2} \\(read\\) → profile plain: long-term keys`))
+  t.regex(login.transcript, new RegExp(`account ${A2} \\(write\\) → profile role2`))
+
+  // Secrets the cache now holds: none may appear in status.
+  const secrets = [BASE_SECRET, 'plain-secret-canary']
+  for (const f of cacheFiles(w).filter((f) => f.endsWith('.json'))) {
+    const c = JSON.parse(fs.readFileSync(path.join(w.cacheDir, f), 'utf8')).credentials
+    secrets.push(c.secretAccessKey, c.sessionToken)
+  }
+  t.is(secrets.length, 2 + 2 * 3, 'one MFA session + two roles cached')
+  stub.clearCalls()
+  const status = await cli(['status'], { env, cwd: w.cwd })
+  t.is(status.code, 0, status.stderr)
+  t.regex(status.stdout, new RegExp(`${A1}\\s+read/write\\s+profile role1 .*${SERIAL}\\s+in (59m|1h00m) \\(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)`))
+  t.regex(status.stdout, new RegExp(`MFA sessions:\\n  ${SERIAL} \\(keys of profile base\\): in 1[12]h\\d\\dm \\(`))
+  const json = await cli(['status', '--json'], { env, cwd: w.cwd })
+  const parsed = JSON.parse(json.stdout)
+  const a1 = parsed.accounts.find((a) => a.account === A1 && a.mode === 'write')
+  t.is(a1.roleArn, `arn:aws:iam::${A1}:role/AdminMFARole`)
+  t.is(a1.mfaSerial, SERIAL)
+  t.true(Date.parse(a1.session.expiration) > Date.now())
+  t.regex(a1.session.expiresIn, /^in \d+/)
+  t.is(parsed.mfaSessions.length, 1)
+  for (const out of [status.stdout, status.stderr, json.stdout, login.transcript]) {
+    for (const s of secrets) t.false(out.includes(s), 'a secret was printed')
+  }
+
+  // credential-process and export: from the cache, no STS call, no prompt needed (no terminal here).
+  const cp = await cli(['credential-process', '--profile', 'role1'], { env, cwd: w.cwd })
+  t.is(cp.code, 0, cp.stderr)
+  const creds = JSON.parse(cp.stdout)
+  t.deepEqual(Object.keys(creds).sort(), ['AccessKeyId', 'Expiration', 'SecretAccessKey', 'SessionToken', 'Version'])
+  t.is(creds.Version, 1)
+  t.regex(creds.Expiration, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+  t.true(secrets.includes(creds.SecretAccessKey))
+  t.is(cp.stderr, '')
+  const byAccount = JSON.parse((await cli(['credential-process', '--account', A1, '--mode', 'read'], { env, cwd: w.cwd })).stdout)
+  t.is(byAccount.AccessKeyId, creds.AccessKeyId)
+
+  const sh = await cli(['export', '--account', A2], { env, cwd: w.cwd })
+  t.is(sh.code, 0, sh.stderr)
+  t.regex(sh.stdout, /^export AWS_ACCESS_KEY_ID=\S+\nexport AWS_SECRET_ACCESS_KEY=\S+\nexport AWS_SESSION_TOKEN=\S+\nexport AWS_CREDENTIAL_EXPIRATION=\S+Z\n$/)
+  const ps = await cli(['export', '--profile', 'role1', '--format', 'powershell'], { env, cwd: w.cwd })
+  t.true(ps.stdout.includes(`$Env:AWS_ACCESS_KEY_ID="${creds.AccessKeyId}"`), ps.stdout)
+  const js = JSON.parse((await cli(['export', '--profile', 'role1', '--format', 'json'], { env, cwd: w.cwd })).stdout)
+  t.is(js.SessionToken, creds.SessionToken)
+  const plain = await cli(['export', '--account', A2, '--mode', 'read'], { env, cwd: w.cwd })
+  t.is(plain.stdout, 'export AWS_ACCESS_KEY_ID=AKIAPLAINKEY00000001\nexport AWS_SECRET_ACCESS_KEY=plain-secret-canary\nunset AWS_SESSION_TOKEN\nunset AWS_CREDENTIAL_EXPIRATION\n')
+  t.is(stub.calls.length, 0, 'everything from the cache')
+
+  // logout --profile role1: its role session (and lock) only; the shared MFA session stays.
+  const out1 = await cli(['logout', '--profile', 'role1'], { env, cwd: w.cwd })
+  t.is(out1.code, 0, out1.stderr)
+  t.regex(out1.stdout, new RegExp(`removed role-[0-9a-f]{40}\\.json \\(role arn:aws:iam::${A1}:role/AdminMFARole, profile role1, MFA ${SERIAL}; in `))
+  t.regex(out1.stdout, /removed 1 cache entry for profile role1/)
+  t.deepEqual(cacheFiles(w).filter((f) => f.startsWith('role-')).length, 2, 'one role entry + its lock left (role2)')
+  t.is(cacheFiles(w).filter((f) => f.startsWith('mfa-session-')).length, 2, 'MFA session + lock kept')
+  // Next use of role1: one AssumeRole with the cached MFA session, no prompt (no terminal here).
+  const again = await cli(['credential-process', '--profile', 'role1'], { env, cwd: w.cwd })
+  t.is(again.code, 0, again.stderr)
+  t.is(count('AssumeRole'), 1)
+  t.is(count('GetSessionToken'), 0)
+
+  // logout (this project's entries), then --all on an empty cache.
+  const out2 = await cli(['logout'], { env, cwd: w.cwd })
+  t.is(out2.code, 0, out2.stderr)
+  t.regex(out2.stdout, /removed 3 cache entries for this project's profiles and roles/)
+  t.regex(out2.stdout, /removed mfa-session-[0-9a-f]{40}\.json \(MFA session, profile base, MFA /)
+  t.deepEqual(cacheFiles(w), [], 'entries and lock files are gone')
+  const out3 = await cli(['logout', '--all'], { env, cwd: w.cwd })
+  t.is(out3.code, 0)
+  t.regex(out3.stdout, /nothing to remove/)
+  const after = await cli(['status'], { env, cwd: w.cwd })
+  t.regex(after.stdout, new RegExp(`${A1}\\s+read/write.*not cached`))
+})
+
+test.serial('logout --all removes unusable entries and stray lock files too', async (t) => {
+  const w = cliWorld()
+  fs.mkdirSync(w.cacheDir, { recursive: true, mode: 0o700 })
+  fs.writeFileSync(path.join(w.cacheDir, 'role-0000000000000000000000000000000000000000.json'), '{"trunc')
+  fs.writeFileSync(path.join(w.cacheDir, 'mfa-session-1111111111111111111111111111111111111111.lock'), '')
+  const r = await cli(['logout', '--all'], { env: envFor(w), cwd: w.cwd })
+  t.is(r.code, 0, r.stderr)
+  t.regex(r.stdout, /removed role-0{40}\.json \(unusable entry: .*truncated or corrupt\)/)
+  t.deepEqual(cacheFiles(w), [])
+})
+
+test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {
+  const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': '{\n  "awsProfiles": {\n    "111111111111": "role1",\n  }\n}\n' } })
+  const r = await cli(['doctor'], { env: envFor(w), cwd: w.cwd })
+  failsWithOneLine(t, r, /doctor found 1 problem marked FAIL/)
+  const file = path.join(w.cwd, 'cdkmultiprofileplugin.json')
+  t.true(r.stdout.includes(`FAIL  ${file}:4:3: invalid JSON: trailing comma`), r.stdout)
+  t.regex(r.stdout, /\n      fix: correct the JSON at that line and column/)
+  t.regex(r.stdout, /\d+ OK, \d+ WARN, 1 FAIL\n$/)
+  // status and login refuse with the same position, in one line.
+  failsWithOneLine(t, await cli(['status'], { env: envFor(w), cwd: w.cwd }), /invalid JSON in .*cdkmultiprofileplugin\.json at line 4, column 3/)
+})
+
+test.serial('doctor: profiles, MFA sources, cache permissions, CDK CLI 3.0.0 and a global cdk that cannot load the plugin', async (t) => {
+  const w = cliWorld({
+    project: {
+      'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'role1', [A2]: 'loop1' } },
+      'cdk.json': { app: 'node app.js', plugin: ['cdk-mfa-rs'] },
+    },
+    extraConfig: '[profile loop1]\nrole_arn = arn:aws:iam::222222222222:role/x\nsource_profile = loop2\n[profile loop2]\nrole_arn = arn:aws:iam::222222222222:role/y\nsource_profile = loop1\n',
+  })
+  // The project's CDK CLI is the broken 3.0.0; a "global" cdk elsewhere is first on PATH.
+  fs.mkdirSync(path.join(w.cwd, 'node_modules', 'aws-cdk'), { recursive: true })
+  fs.writeFileSync(path.join(w.cwd, 'node_modules', 'aws-cdk', 'package.json'), '{"name":"aws-cdk","version":"3.0.0"}')
+  const globalRoot = path.join(w.root, 'global')
+  fs.mkdirSync(path.join(globalRoot, 'lib', 'node_modules', 'aws-cdk', 'bin'), { recursive: true })
+  fs.mkdirSync(path.join(globalRoot, 'bin'))
+  fs.writeFileSync(path.join(globalRoot, 'lib', 'node_modules', 'aws-cdk', 'bin', 'cdk'), '#!/bin/sh\necho 2.1000.0\n', { mode: 0o755 })
+  fs.symlinkSync('../lib/node_modules/aws-cdk/bin/cdk', path.join(globalRoot, 'bin', 'cdk'))
+  fs.mkdirSync(w.cacheDir, { mode: 0o755 })
+  fs.chmodSync(w.cacheDir, 0o755)
+  const env = envFor(w, { PATH: `${path.join(globalRoot, 'bin')}:${process.env.PATH}` })
+
+  const r = await cli(['doctor'], { env, cwd: w.cwd })
+  t.is(r.code, 1, r.stdout)
+  const out = r.stdout
+  t.regex(out, /OK {4}configuration: 2 account\(s\) mapped/)
+  t.regex(out, new RegExp(`OK {4}profile role1 \\(${A1} read, ${A1} write\\): static long-term keys of profile base \\| MFA ${SERIAL}`))
+  t.regex(out, /FAIL {2}profile loop1 \(222222222222 read, 222222222222 write\): profile loop1: source_profile loop loop1 → loop2 → loop1/)
+  t.regex(out, new RegExp(`WARN  MFA device ${SERIAL} \\(profile role1\\): no terminal here, no CDK_MFA_CODE and no mfa_process\\n {6}fix: set CDK_MFA_CODE`))
+  t.regex(out, /WARN {2}cache: .* is readable by others \(mode 755\)[^\n]*\n {6}fix: chmod 700 /)
+  t.regex(out, /WARN {2}CDK CLI 3\.0\.0 \(.*node_modules\/aws-cdk\/package\.json\): aws-cdk@3\.0\.0 on the registry is an accidental broken build; pin aws-cdk@2/)
+  t.regex(out, /WARN {2}cdk on PATH \(.*global\/bin\/cdk\) is not the project's .* where cdk-mfa-rs is not installed\n {6}fix: run `npx cdk` in the project, or give the plugin as an absolute path in cdk\.json "plugin"/)
+  failsWithOneLine(t, r, /doctor found 1 problem marked FAIL/)
+  t.false(out.includes(BASE_SECRET))
+  t.is(fs.statSync(w.cacheDir).mode & 0o777, 0o755, 'doctor reports, it does not change anything')
+
+  // Fixed: mapping to a real profile, the code from CDK_MFA_CODE, plugin installed globally.
+  fs.writeFileSync(path.join(w.cwd, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A1]: 'role1', [A2]: 'role2' } }))
+  fs.mkdirSync(path.join(globalRoot, 'lib', 'node_modules', 'cdk-mfa-rs'))
+  fs.writeFileSync(path.join(globalRoot, 'lib', 'node_modules', 'cdk-mfa-rs', 'package.json'), '{"name":"cdk-mfa-rs"}')
+  fs.chmodSync(w.cacheDir, 0o700)
+  const ok = await cli(['doctor'], { env: { ...env, CDK_MFA_CODE: '123456' }, cwd: w.cwd })
+  t.is(ok.code, 0, ok.stdout + ok.stderr)
+  t.is(ok.stderr, '')
+  t.regex(ok.stdout, new RegExp(`OK {4}MFA device ${SERIAL} \\(profile role1, role2\\): code from CDK_MFA_CODE`))
+  t.regex(ok.stdout, /OK {4}cdk on PATH \(.*\) resolves the plugin name cdk-mfa-rs to .*global\/lib\/node_modules\/cdk-mfa-rs/)
+  t.regex(ok.stdout, /OK {4}cache: .* is private and writable/)
+  t.regex(ok.stdout, / 0 FAIL\n$/)
+  t.is(stub.calls.length, 0, 'doctor makes no STS call')
+})
+
+test.serial('AWS CLI credential_process = cdk-mfa-rs credential-process: 1 prompt and the target account, then 0 prompts', async (t) => {
+  const moto = await startMoto()
+  const proxy = await startStsStub({ upstream: moto.url })
+  t.teardown(async () => {
+    await proxy.stop()
+    await moto.stop()
+  })
+  const TARGET = '444455556666'
+  const w = cliWorld({
+    extraConfig: [
+      `[profile mfa-role]\nrole_arn = arn:aws:iam::${TARGET}:role/Deployer\nsource_profile = base\nmfa_serial = ${SERIAL}\nregion = us-east-1`,
+      `[profile x]\ncredential_process = ${process.execPath} ${CLI} credential-process --profile mfa-role\nregion = us-east-1`,
+    ].join('\n'),
+  })
+  const env = {
+    PATH: process.env.PATH,
+    HOME: w.home,
+    LANG: 'C.UTF-8',
+    AWS_CONFIG_FILE: path.join(w.home, '.aws', 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(w.home, '.aws', 'credentials'),
+    AWS_ENDPOINT_URL: moto.url,
+    AWS_ENDPOINT_URL_STS: proxy.url,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    CDK_MFA_RS_CACHE_DIR: w.cacheDir,
+    NO_PROXY: '127.0.0.1,localhost',
+  }
+  const aws = path.join(VENV, 'bin', 'aws')
+  const args = ['sts', 'get-caller-identity', '--profile', 'x', '--output', 'json']
+  const calls = (action) => proxy.calls.filter((c) => c.action === action).length
+
+  let t0 = Date.now()
+  const first = await runInPty(aws, args, { env, cwd: w.cwd, answers: ['123456'], timeoutMs: 60000 })
+  t.log(`first aws call (prompt): ${Date.now() - t0} ms`)
+  t.is(first.exitCode, 0, first.transcript)
+  t.is(first.prompts, 1, first.transcript)
+  t.regex(first.transcript, new RegExp(`"Account": "${TARGET}"`))
+  t.is(calls('GetSessionToken'), 1)
+  t.is(calls('AssumeRole'), 1)
+  t.false(first.transcript.includes(BASE_SECRET))
+
+  t0 = Date.now()
+  const second = await runInPty(aws, args, { env, cwd: w.cwd, answers: [], timeoutMs: 60000 })
+  t.log(`second aws call (cache): ${Date.now() - t0} ms`)
+  t.is(second.exitCode, 0, second.transcript)
+  t.is(second.prompts, 0, second.transcript)
+  t.regex(second.transcript, new RegExp(`"Account": "${TARGET}"`))
+  t.is(calls('GetSessionToken'), 1, 'no new STS call')
+  t.is(calls('AssumeRole'), 1)
+})
