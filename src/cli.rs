@@ -441,6 +441,14 @@ fn mapped_accounts(c: &PluginConfig) -> Vec<String> {
     set.into_iter().collect()
 }
 
+/// An account id no `awsProfiles` entry maps: stands for "any other account" of the convention.
+fn unmapped_example(c: &PluginConfig) -> String {
+    (0..1000u64)
+        .map(|i| format!("{:012}", 123_456_789_000u64 + i))
+        .find(|a| !c.aws_profiles.contains_key(a))
+        .expect("a free example account id")
+}
+
 fn covers_every_account(c: &PluginConfig) -> bool {
     matches!(&c.assume_role, Some(ar) if ar.accounts == Accounts::All)
 }
@@ -699,11 +707,19 @@ async fn status(opts: &Opts) -> CliResult<()> {
     }
     if let Some(ar) = every {
         let src = ar.source_profile.as_ref().map_or("the default credentials".to_string(), |s| format!("profile {s}"));
+        let mfa = match p.plan(&unmapped_example(&p.config), Mode::Write) {
+            Ok(Some(plan)) => plan.mfa.map_or("-".to_string(), |m| m.serial),
+            Ok(None) => "-".to_string(),
+            Err(e) => {
+                errors.push(format!("  any other account: {e}\n"));
+                "ERROR (below)".to_string()
+            }
+        };
         table.push([
             "any other".to_string(),
             "read/write".to_string(),
             format!("roles {} / {} via {src}", ar.read_role_name, ar.write_role_name),
-            "-".to_string(),
+            mfa,
             "-".to_string(),
         ]);
     }
@@ -784,7 +800,14 @@ async fn login(opts: &Opts) -> CliResult<()> {
             let c = engine
                 .resolve(plan)
                 .await
-                .map_err(|e| fail(format!("login of account {account} ({modes}) failed after {done} done: {e}")))?;
+                .map_err(|e| {
+                    let before = match done {
+                        0 => String::new(),
+                        1 => " (the 1 login before it is cached)".to_string(),
+                        n => format!(" (the {n} logins before it are cached)"),
+                    };
+                    fail(format!("login of account {account} ({modes}){before}: {e}"))
+                })?;
             print(&format!("account {account} ({modes}) → {}: {}\n", via(plan), login_result(plan, &c)));
             done += 1;
         }
@@ -1133,16 +1156,18 @@ async fn doctor() -> CliResult<()> {
         if let Some(ar) = &c.assume_role {
             let example = match &ar.accounts {
                 Accounts::List(l) => l.iter().find(|a| !c.aws_profiles.contains_key(*a)).cloned(),
-                Accounts::All => Some(
-                    (0..100).map(|i| format!("{:012}", 123_456_789_000u64 + i)).find(|a| !c.aws_profiles.contains_key(a)).unwrap(),
-                ),
+                Accounts::All => Some(unmapped_example(c)),
             };
             let src = ar.source_profile.as_ref().map_or("the default credentials".to_string(), |s| format!("profile {s}"));
             if let Some(account) = example {
                 for mode in [Mode::Read, Mode::Write] {
                     match plan::plan_for(&inputs, &account, mode) {
                         Ok(Some(plan)) => {
-                            r.ok(format!("assumeRole ({}): role {} via {src}: {plan}", mode_name(mode), ar.role_name(mode)));
+                            let shown = match ar.accounts {
+                                Accounts::All => plan.to_string().replace(&account, "{ACCOUNT}"),
+                                Accounts::List(_) => format!("e.g. {plan}"),
+                            };
+                            r.ok(format!("assumeRole ({}): role {} via {src}: {shown}", mode_name(mode), ar.role_name(mode)));
                             plans.push(plan);
                         }
                         Ok(None) => {}
