@@ -66,7 +66,7 @@ impl Resolver {
         let run = Run {
             plan,
             profiles,
-            sts: StsTarget::new(plan.endpoint_profile.as_deref(), &plan.region).await,
+            sts: StsTarget::new(plan.endpoint_profile.as_deref(), &plan.region),
             base_id: base::base_identity(&plan.base),
         };
         match (plan.steps.len(), &plan.mfa) {

@@ -13,14 +13,23 @@ use crate::creds::Creds;
 use crate::error::{Error, Result};
 use crate::plan::RoleStep;
 
+/// At most this many STS calls in flight per process: 50 accounts resolve concurrently without
+/// tripping STS's request-rate throttling.
+const MAX_CONCURRENT_CALLS: usize = 16;
+static CALL_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_CALLS);
+
 /// Role chaining (calling AssumeRole with temporary credentials) is capped at one hour by STS.
 pub const CHAINED_ROLE_MAX_SECONDS: u32 = 3600;
 
 /// STS shared settings for one plan: region, endpoint (env and profile `endpoint_url`/`services`).
-#[derive(Clone, Debug)]
+/// The SDK configuration is loaded on the first call only: a warm run answered from the cache
+/// never pays for it.
+#[derive(Debug)]
 pub struct StsTarget {
-    config: SdkConfig,
-    /// For messages: where the calls go.
+    profile: Option<String>,
+    region: String,
+    config: tokio::sync::OnceCell<SdkConfig>,
+    /// For messages and cache keys: where the calls go.
     pub endpoint: String,
 }
 
@@ -48,26 +57,33 @@ pub async fn sdk_config(profile: Option<&str>, region: &str) -> SdkConfig {
 }
 
 impl StsTarget {
-    pub async fn new(profile: Option<&str>, region: &str) -> StsTarget {
-        let config = sdk_config(profile, region).await;
+    pub fn new(profile: Option<&str>, region: &str) -> StsTarget {
         let endpoint = std::env::var("AWS_ENDPOINT_URL_STS")
             .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
             .ok()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| format!("sts.{region} (regional endpoint)"));
-        StsTarget { config, endpoint }
+        StsTarget {
+            profile: profile.map(str::to_string),
+            region: region.to_string(),
+            config: tokio::sync::OnceCell::new(),
+            endpoint,
+        }
     }
 
-    fn client(&self, caller: &Creds) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+    async fn client(&self, caller: &Creds) -> aws_sdk_sts::Client {
+        let config = self.config.get_or_init(|| sdk_config(self.profile.as_deref(), &self.region)).await;
+        let conf = aws_sdk_sts::config::Builder::from(config)
             .credentials_provider(caller.to_sdk())
             .build();
         aws_sdk_sts::Client::from_conf(conf)
     }
 
     pub async fn get_session_token(&self, caller: &Creds, serial: &str, code: &str, seconds: u32) -> Result<Creds> {
+        let _slot = CALL_SLOTS.acquire().await.expect("never closed");
         let out = self
             .client(caller)
+            .await
             .get_session_token()
             .serial_number(serial)
             .token_code(code)
@@ -85,9 +101,11 @@ impl StsTarget {
         seconds: Option<u32>,
         mfa: Option<(&str, &str)>,
     ) -> Result<Creds> {
+        let _slot = CALL_SLOTS.acquire().await.expect("never closed");
         let session_name = step.session_name.clone().unwrap_or_else(default_session_name);
         let mut req = self
             .client(caller)
+            .await
             .assume_role()
             .role_arn(&step.role_arn)
             .role_session_name(session_name)
