@@ -19,6 +19,18 @@ const VENV = path.join(ROOT, '.venv')
 const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server')
 const VENV_PYTHON = path.join(VENV, 'bin', 'python')
 
+const WATCHDOG = `
+import os, sys, threading
+def _watch():
+    try:
+        sys.stdin.buffer.read()
+    finally:
+        os._exit(0)
+threading.Thread(target=_watch, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+`
+
 const live = new Set()
 let exitHookInstalled = false
 function installExitHook() {
@@ -70,9 +82,12 @@ async function startOn(port, readyTimeoutMs, extraEnv) {
     NO_PROXY: '*',
     ...extraEnv,
   }
-  const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
+  // Equivalent to `.venv/bin/moto_server -H 127.0.0.1 -p <port>`, plus a watchdog: the
+  // server exits when its stdin pipe closes, i.e. when this Node process dies in any way
+  // (even SIGKILL by an ava timeout), so no orphaned moto outlives a test run.
+  const child = spawn(VENV_PYTHON, ['-c', WATCHDOG, '-H', '127.0.0.1', '-p', String(port)], {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
   live.add(child)
   let output = ''
