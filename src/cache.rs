@@ -417,3 +417,28 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Random bytes in a cache file never panic: they are an error that `get` turns into a miss.
+        #[test]
+        fn random_bytes_are_unusable_not_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_entry(&bytes);
+        }
+
+        /// Random JSON objects that claim to be ours never panic either.
+        #[test]
+        fn random_json_entries_error_cleanly(
+            version in 0u32..4,
+            key in "[a-zA-Z]{1,12}",
+            value in "[ -~]{0,24}",
+        ) {
+            let text = format!(r#"{{"format":"cdk-mfa-rs","version":{version},"{key}":"{}"}}"#, value.replace('\\', "").replace('"', ""));
+            prop_assert!(parse_entry(text.as_bytes()).is_err());
+        }
+    }
+}

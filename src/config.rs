@@ -769,3 +769,58 @@ mod tests {
         assert!(!disabled_by(None));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| Value::Number(n.into())),
+            "[0-9]{0,14}|[a-z{}/:*-]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("awsProfiles".to_string()),
+                        Just("assumeRole".to_string()),
+                        Just("accounts".to_string()),
+                        Just("read".to_string()),
+                        Just("mfaStrategy".to_string()),
+                        Just("mfaSessionDurationSeconds".to_string()),
+                        "[0-9]{12}",
+                        "[a-zA-Z]{1,8}",
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Random bytes never panic the reader: they parse or give an error naming the file.
+        #[test]
+        fn random_bytes_error_cleanly(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(e) = parse_json(Path::new("/x/cdkmultiprofileplugin.json"), &text) {
+                prop_assert!(e.message().starts_with("invalid JSON in /x/cdkmultiprofileplugin.json at line "));
+            }
+        }
+
+        /// Random JSON never panics the config reader: it loads or errors naming the file.
+        #[test]
+        fn random_json_errors_cleanly(v in json_value(), package_json in any::<bool>()) {
+            let path = Path::new("/x/cdkmultiprofileplugin.json");
+            if let Err(e) = parse_plugin_file(path, &v, package_json) {
+                prop_assert!(e.message().contains("/x/cdkmultiprofileplugin.json"), "{}", e);
+            }
+        }
+    }
+}
