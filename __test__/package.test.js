@@ -84,4 +84,8 @@ test.serial('the tarball installed into a fresh CDK app works by name: cdk synth
   t.is(deploy.code, 0, deploy.out)
   const names = (await listStacks(moto.url, ACCOUNT)).map((s) => `${s.name}:${s.status}`).sort()
   t.deepEqual(names, ['CDKToolkit:CREATE_COMPLETE', 'PackedStack:CREATE_COMPLETE'])
+  // The packed bin: `cdk-mfa-rs status` sees the deploy's cached role session.
+  const status = await run(path.join(appDir, 'node_modules', '.bin', 'cdk-mfa-rs'), ['status'], opts)
+  t.is(status.code, 0, status.out)
+  t.regex(status.out, new RegExp(`${ACCOUNT}\\s+read/write\\s+profile deploy → arn:aws:iam::${ACCOUNT}:role/Deployer\\s+-\\s+in `))
 })
