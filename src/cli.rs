@@ -1274,7 +1274,7 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
     let d = dir.display();
     match std::fs::metadata(dir) {
         Ok(meta) if !meta.is_dir() => {
-            r.fail(format!("cache: {d} is not a directory"), format!("remove it, or set CDK_MFA_RS_CACHE_DIR elsewhere"))
+            r.fail(format!("cache: {d} is not a directory"), "remove it, or set CDK_MFA_RS_CACHE_DIR elsewhere")
         }
         Ok(meta) => {
             let mut fine = true;
