@@ -198,6 +198,8 @@ function cliEnv(home, motoUrl, stubUrl, cacheDir) {
     no_proxy: '127.0.0.1,localhost',
     CDK_DISABLE_VERSION_CHECK: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // aws-cdk's bundled SDK warns on Node 20 (support ends 2027): noise here
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   }
   for (const k of ['TERM', 'COLORTERM', 'NO_COLOR', 'FORCE_COLOR', 'CI', 'CDK_MFA_CODE']) {
     if (process.env[k] !== undefined) env[k] = process.env[k]
@@ -207,7 +209,10 @@ function cliEnv(home, motoUrl, stubUrl, cacheDir) {
 
 // Runs the CDK CLI with the terminal inherited, so its MFA prompt reaches the user.
 function runCdk(args, env, timeoutMs) {
-  const full = [...args, '--plugin', ROOT, ...APP_CONTEXT, '--no-notices']
+  // --plugin: this checkout, by absolute path (the package is not installed in node_modules, and
+  // the CLI resolves plugin names from its own install). It replaces cdk.json's "cdk-mfa-rs".
+  // --output: the cloud assembly goes into the throwaway HOME, not into sample-app/.
+  const full = [...args, '--plugin', ROOT, '--output', path.join(env.HOME, 'cdk.out'), ...APP_CONTEXT, '--no-notices']
   say(`$ cdk ${args.join(' ')}`)
   const started = Date.now()
   return new Promise((resolve, reject) => {
