@@ -20,7 +20,8 @@
 //   --keep                  keep the throwaway HOME (its path is printed) for a look at the cache
 //   --summary-json <file>   also write the summary as JSON (used by __test__/demo.test.js)
 // Environment:
-//   CDK_MFA_CODE=123456     no prompt: the code comes from the environment (no terminal needed)
+//   CDK_MFA_CODE=123456     no prompt: the code comes from the environment (no terminal needed;
+//                           without a terminal and without it, the demo stops at once)
 //   CDK_MFA_DEMO_STEP_TIMEOUT_SECONDS   per CDK command (default 600)
 // Exit status: 0 when every command succeeded and the figures are as expected, else non-zero.
 
@@ -255,10 +256,25 @@ function listCache(cacheDir) {
     })
 }
 
+// Whether the plugin will be able to prompt: it reads the controlling terminal, /dev/tty.
+function hasTerminal() {
+  if (process.platform === 'win32') return Boolean(process.stdin.isTTY)
+  try {
+    fs.closeSync(fs.openSync('/dev/tty', 'r+'))
+    return true
+  } catch {
+    return false
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2))
   state.keep = opts.keep
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => onSignal(s))
+
+  if (!process.env.CDK_MFA_CODE && !hasTerminal()) {
+    throw new Error('no terminal to type the MFA code on: run `CDK_MFA_CODE=123456 npm run demo` (any 6 digits)')
+  }
 
   say('preparing: scripts/setup.js (node_modules, .venv with moto) ...')
   require('./setup').main()
@@ -367,13 +383,13 @@ async function main() {
   for (const s of STAGES) {
     note(`account ${s.account} (${s.stage}): ${accounts[s.account].map((x) => `${x.name} ${x.status}`).join(', ') || 'no stacks'}`)
   }
-  const promptWord = fromEnv ? 'codes taken from CDK_MFA_CODE' : 'MFA prompts answered'
-  note(`${promptWord}: ${summary.mfaCodesTotal}${summary.mfaCodesRejected ? ` (${summary.mfaCodesRejected} rejected)` : ''}; GetSessionToken calls: ${summary.getSessionTokenTotal}`)
+  const source = fromEnv ? 'from CDK_MFA_CODE' : 'typed at the prompt'
+  note(`MFA codes sent to STS (${source}): ${summary.mfaCodesTotal}${summary.mfaCodesRejected ? ` (${summary.mfaCodesRejected} rejected)` : ''}; GetSessionToken calls: ${summary.getSessionTokenTotal}`)
   note(`STS calls by the plugin: ${summary.getSessionTokenTotal} GetSessionToken + ${summary.pluginAssumeRoleTotal} AssumeRole over the whole demo (the rest cached)`)
   for (const p of phases) {
     note(`  ${p.name.padEnd(13)} ${String(p.seconds).padStart(5)} s   MFA codes ${p.mfaCodes}   GetSessionToken ${p.getSessionToken}   AssumeRole by the plugin ${p.pluginAssumeRole}, by the CLI (bootstrap roles) ${p.assumeRole - p.pluginAssumeRole}`)
   }
-  note(`second deploy: ${again.mfaCodes} MFA prompts, ${again.getSessionToken} GetSessionToken (everything came from the cache)`)
+  note(`second deploy: ${again.mfaCodes} MFA codes, ${again.getSessionToken} GetSessionToken, ${again.pluginAssumeRole} AssumeRole by the plugin (all from the cache)`)
   note(`cache ${cacheDir} (${cacheFiles.length} files):`)
   for (const f of cacheFiles) {
     const label = Object.entries(f.labels).map(([k, v]) => `${k}=${v}`).join(' ')
