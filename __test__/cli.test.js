@@ -6,9 +6,9 @@ const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { startStsStub } = require('./helpers/sts-stub')
 const { startMoto, VENV } = require('./helpers/moto')
-const { makeWorld } = require('./helpers/plugin')
+const { startStsStub } = require('./helpers/sts-stub')
+const { stsSuite } = require('./helpers/plugin')
 const { runInPty } = require('./helpers/pty')
 
 const ROOT = path.resolve(__dirname, '..')
@@ -18,24 +18,11 @@ const BASE_SECRET = 'base-secret-canary-cli-0001'
 const A1 = '111111111111'
 const A2 = '222222222222'
 
-let stub
-const worlds = []
-test.before(async () => {
-  stub = await startStsStub()
-})
-test.after.always(async () => {
-  if (stub) await stub.stop()
-  if (!process.env.KEEP_TMP) for (const w of worlds) w.cleanup()
-})
-test.beforeEach(() => {
-  stub.resetFaults()
-  stub.clearCalls()
-  stub.usedCodes.clear()
-})
+const suite = stsSuite(test)
 
 /** Two MFA role profiles on one device behind long-term keys, a plain-keys profile, a missing one. */
 function cliWorld({ project, extraConfig = '' } = {}) {
-  const w = makeWorld({
+  const w = suite.world({
     config: [
       '[profile base]\nregion = us-east-1',
       `[profile role1]\nrole_arn = arn:aws:iam::${A1}:role/AdminMFARole\nsource_profile = base\nmfa_serial = ${SERIAL}`,
@@ -46,22 +33,10 @@ function cliWorld({ project, extraConfig = '' } = {}) {
     credentials: `[base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = ${BASE_SECRET}\n`,
     project: project || { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'role1', [A2]: { read: 'plain', write: 'role2' } } } },
   })
-  worlds.push(w)
   return w
 }
 
-function envFor(w, extra = {}) {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: w.home,
-    CDK_MFA_RS_CACHE_DIR: w.cacheDir,
-    AWS_ENDPOINT_URL_STS: stub.url,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...extra,
-  }
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
-  return env
-}
+const envFor = suite.env
 
 /** `node cli.js …` as its own session (no controlling terminal), like a pipeline. */
 function cli(args, { env, cwd, bin = process.execPath, timeoutMs = 30000 }) {
@@ -92,7 +67,7 @@ function failsWithOneLine(t, r, re, code = 1) {
 }
 
 const cacheFiles = (w) => (fs.existsSync(w.cacheDir) ? fs.readdirSync(w.cacheDir).sort() : [])
-const count = (action) => stub.calls.filter((c) => c.action === action).length
+const count = (action) => suite.stub.calls.filter((c) => c.action === action).length
 
 test.serial('every subcommand has --help; unknown command, unknown option and missing target fail in one line', async (t) => {
   const w = cliWorld()
@@ -115,7 +90,7 @@ test.serial('every subcommand has --help; unknown command, unknown option and mi
   failsWithOneLine(t, await cli(['credential-process'], opts), /give --profile P or --account A/, 2)
   failsWithOneLine(t, await cli(['export', '--profile', 'role1', '--format', 'yaml'], opts), /--format is "yaml"/, 2)
   failsWithOneLine(t, await cli(['login', '--account', '12345'], opts), /not a 12-digit AWS account id/, 2)
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
 })
 
 test.serial('missing profile and unmapped account: one line naming the profile / account, exit 1', async (t) => {
@@ -124,7 +99,7 @@ test.serial('missing profile and unmapped account: one line naming the profile /
   failsWithOneLine(t, await cli(['credential-process', '--profile', 'nope'], opts), /AWS profile "nope" does not exist .*profiles there: base, plain, role1, role2/)
   failsWithOneLine(t, await cli(['export', '--account', '333333333333'], opts), /account 333333333333 is not mapped/)
   failsWithOneLine(t, await cli(['login', '--profile', 'nope'], opts), /AWS profile "nope" does not exist/)
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
 })
 
 test.serial('no terminal and MFA needed: login, credential-process and export fail fast naming CDK_MFA_CODE and mfa_process', async (t) => {
@@ -136,7 +111,7 @@ test.serial('no terminal and MFA needed: login, credential-process and export fa
     t.true(r.ms < 3000, `${args.join(' ')} took ${r.ms} ms`)
     t.is(r.stdout, '', 'nothing half-printed')
   }
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
   t.deepEqual(cacheFiles(w).filter((f) => f.endsWith('.json')), [])
 })
 
@@ -168,7 +143,7 @@ test.serial('login on a terminal: 1 prompt for 2 accounts; status then shows exp
     secrets.push(c.secretAccessKey, c.sessionToken)
   }
   t.is(secrets.length, 2 + 2 * 3, 'one MFA session + two roles cached')
-  stub.clearCalls()
+  suite.stub.clearCalls()
   const status = await cli(['status'], { env, cwd: w.cwd })
   t.is(status.code, 0, status.stderr)
   t.regex(status.stdout, new RegExp(`${A1}\\s+read/write\\s+profile role1 .*${SERIAL}\\s+in (59m|1h00m) \\(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)`))
@@ -206,7 +181,7 @@ test.serial('login on a terminal: 1 prompt for 2 accounts; status then shows exp
   t.is(js.SessionToken, creds.SessionToken)
   const plain = await cli(['export', '--account', A2, '--mode', 'read'], { env, cwd: w.cwd })
   t.is(plain.stdout, 'export AWS_ACCESS_KEY_ID=AKIAPLAINKEY00000001\nexport AWS_SECRET_ACCESS_KEY=plain-secret-canary\nunset AWS_SESSION_TOKEN\nunset AWS_CREDENTIAL_EXPIRATION\n')
-  t.is(stub.calls.length, 0, 'everything from the cache')
+  t.is(suite.stub.calls.length, 0, 'everything from the cache')
 
   // logout --profile role1: its role session (and lock) only; the shared MFA session stays.
   const out1 = await cli(['logout', '--profile', 'role1'], { env, cwd: w.cwd })
@@ -303,7 +278,7 @@ test.serial('doctor: profiles, MFA sources, cache permissions, CDK CLI 3.0.0 and
   t.regex(ok.stdout, /OK {4}cdk on PATH \(.*\) resolves the plugin name cdk-mfa-rs to .*global\/lib\/node_modules\/cdk-mfa-rs/)
   t.regex(ok.stdout, /OK {4}cache: .* is private and writable/)
   t.regex(ok.stdout, / 0 FAIL\n$/)
-  t.is(stub.calls.length, 0, 'doctor makes no STS call')
+  t.is(suite.stub.calls.length, 0, 'doctor makes no STS call')
 })
 
 test.serial('AWS CLI credential_process = cdk-mfa-rs credential-process: 1 prompt and the target account, then 0 prompts', async (t) => {

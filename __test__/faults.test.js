@@ -6,39 +6,20 @@ const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
 const net = require('node:net')
-const { startStsStub } = require('./helpers/sts-stub')
-const { makeWorld } = require('./helpers/plugin')
+const { stsSuite } = require('./helpers/plugin')
 const { resolveInChild } = require('./helpers/child')
 
 const A = '111111111111'
 const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
 
-let stub
-const worlds = []
-test.before(async () => {
-  stub = await startStsStub()
-})
-test.after.always(async () => {
-  if (stub) await stub.stop()
-  if (!process.env.KEEP_TMP) for (const w of worlds) w.cleanup()
-})
-test.beforeEach(() => {
-  stub.resetFaults()
-  stub.clearCalls()
-  stub.usedCodes.clear()
-})
+const suite = stsSuite(test)
 
 function world(config, credentials) {
-  const w = makeWorld({ config, credentials, project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A]: 'target' } } } })
-  worlds.push(w)
+  const w = suite.world({ config, credentials, project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A]: 'target' } } } })
   return w
 }
 
-function env(w, extra = {}) {
-  const e = { PATH: process.env.PATH, HOME: w.home, CDK_MFA_RS_CACHE_DIR: w.cacheDir, AWS_ENDPOINT_URL_STS: stub.url, AWS_EC2_METADATA_DISABLED: 'true', ...extra }
-  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k]
-  return e
-}
+const env = suite.env
 
 async function resolveOne(w, extra, mode = 1) {
   const r = await resolveInChild({ requests: [[A, mode]] }, { env: env(w, extra), cwd: w.cwd, timeoutMs: 60000 })
@@ -82,7 +63,7 @@ test.serial('mfa_process that hangs: bounded by the same timeout', async (t) => 
   oneLine(t, r.error)
   t.regex(r.error, /mfa_process of profile target \(sleep 30\) did not finish within 2 s/)
   t.true(r.ms < 5000)
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
 })
 
 test.serial('SSO token expired: says to run aws sso login for the profile', async (t) => {
@@ -93,7 +74,7 @@ test.serial('SSO token expired: says to run aws sso login for the profile', asyn
   fs.mkdirSync(dir, { recursive: true })
   const name = require('node:crypto').createHash('sha1').update('corp').digest('hex')
   fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ accessToken: 'expired-token', expiresAt: '2020-01-01T00:00:00Z', region: 'us-east-1', startUrl: 'https://corp.awsapps.com/start' }))
-  const r = await resolveOne(w, { AWS_ENDPOINT_URL: stub.url })
+  const r = await resolveOne(w, { AWS_ENDPOINT_URL: suite.stub.url })
   oneLine(t, r.error)
   t.regex(r.error, /SSO profile target/)
   t.regex(r.error, /run `aws sso login --profile target`/)
@@ -125,7 +106,7 @@ test.serial('STS unreachable (connection refused): a clear error within 10 s', a
 
 test.serial('STS that never answers: times out with a clear error within 10 s', async (t) => {
   const w = world(ROLE)
-  stub.setFaults({ hang: true })
+  suite.stub.setFaults({ hang: true })
   const r = await resolveOne(w)
   oneLine(t, r.error)
   t.regex(r.error, /STS at http:\/\/127\.0\.0\.1:\d+ did not answer AssumeRole into arn:aws:iam::111111111111:role\/Target/)
@@ -134,25 +115,25 @@ test.serial('STS that never answers: times out with a clear error within 10 s', 
 
 test.serial('STS 5xx twice, then success: retried with back-off', async (t) => {
   const w = world(ROLE)
-  stub.failNext('http500', 1)
-  stub.failNext('http503', 1)
+  suite.stub.failNext('http500', 1)
+  suite.stub.failNext('http503', 1)
   const r = await resolveOne(w)
   t.falsy(r.error)
-  t.is(stub.calls.filter((c) => c.action === 'AssumeRole').length, 3)
+  t.is(suite.stub.calls.filter((c) => c.action === 'AssumeRole').length, 3)
 })
 
 test.serial('STS throttling that does not stop: a clear error after 3 attempts', async (t) => {
   const w = world(ROLE)
-  stub.failNext('throttle', 10)
+  suite.stub.failNext('throttle', 10)
   const r = await resolveOne(w)
   oneLine(t, r.error)
   t.regex(r.error, /STS kept throttling AssumeRole into .* after 3 attempts \(Throttling: Rate exceeded\); wait a minute and retry/)
-  t.is(stub.calls.length, 3)
+  t.is(suite.stub.calls.length, 3)
 })
 
 test.serial('STS answering malformed XML: a clear error, no crash', async (t) => {
   const w = world(ROLE)
-  stub.failNext('malformed', 5)
+  suite.stub.failNext('malformed', 5)
   const r = await resolveOne(w)
   oneLine(t, r.error)
   t.regex(r.error, /STS at http:\/\/127\.0\.0\.1:\d+ sent a response to AssumeRole into arn:aws:iam::111111111111:role\/Target that cannot be read/)

@@ -1,12 +1,11 @@
 'use strict'
 // Issue "MFA, once": one GetSessionToken for every account sharing an MFA device, kept on disk
 // across processes, refreshed silently; code sources, validation, strategies, no-terminal failure.
-// Every scenario runs in fresh processes (resolve-child.js) against the fault-injecting STS stub.
+// Every scenario runs in fresh processes (resolve-child.js) against the fault-injecting STS suite.stub.
 const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
-const { startStsStub } = require('./helpers/sts-stub')
-const { makeWorld } = require('./helpers/plugin')
+const { stsSuite } = require('./helpers/plugin')
 const { resolveInChild, CHILD } = require('./helpers/child')
 const { runInPty } = require('./helpers/pty')
 
@@ -14,50 +13,25 @@ const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
 const ACCOUNTS = ['111111111111', '222222222222', '333333333333']
 const BASE_SECRET = 'base-secret-canary-0001'
 
-let stub
-const worlds = []
-test.before(async () => {
-  stub = await startStsStub()
-})
-test.after.always(async () => {
-  if (stub) await stub.stop()
-  if (!process.env.KEEP_TMP) for (const w of worlds) w.cleanup()
-})
-test.beforeEach(() => {
-  stub.resetFaults()
-  stub.clearCalls()
-  stub.usedCodes.clear()
-})
+const suite = stsSuite(test)
 
 /** Three role profiles behind one long-term source profile with one MFA device. */
 function mfaWorld({ extraConfig = '', plugin = {}, sourceExtra = '' } = {}) {
   const roles = ACCOUNTS.map(
     (a, i) => `[profile role${i}]\nrole_arn = arn:aws:iam::${a}:role/AdminMFARole\nsource_profile = base\nmfa_serial = ${SERIAL}\n`,
   )
-  const w = makeWorld({
+  const w = suite.world({
     config: `[profile base]\nregion = us-east-1\n${sourceExtra}\n${roles.join('')}${extraConfig}`,
     credentials: `[base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = ${BASE_SECRET}\n`,
     project: { 'cdkmultiprofileplugin.json': { awsProfiles: Object.fromEntries(ACCOUNTS.map((a, i) => [a, `role${i}`])), ...plugin } },
   })
-  worlds.push(w)
   return w
 }
 
-function envFor(w, extra = {}) {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: w.home,
-    CDK_MFA_RS_CACHE_DIR: w.cacheDir,
-    AWS_ENDPOINT_URL_STS: stub.url,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...extra,
-  }
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
-  return env
-}
+const envFor = suite.env
 
 const ALL = ACCOUNTS.flatMap((a) => [[a, 0], [a, 1]])
-const count = (action, pred = () => true) => stub.calls.filter((c) => c.action === action && pred(c)).length
+const count = (action, pred = () => true) => suite.stub.calls.filter((c) => c.action === action && pred(c)).length
 
 function allOk(t, r) {
   t.is(r.code, 0, r.stderr)
@@ -70,12 +44,12 @@ test.serial('one GetSessionToken for three accounts × two modes; the next proce
   const first = await resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w, { CDK_MFA_CODE: '123456' }), cwd: w.cwd })
   allOk(t, first)
   t.is(count('GetSessionToken'), 1)
-  const gst = stub.calls.find((c) => c.action === 'GetSessionToken')
+  const gst = suite.stub.calls.find((c) => c.action === 'GetSessionToken')
   t.is(gst.serialNumber, SERIAL)
   t.is(gst.tokenCode, '123456')
   t.is(gst.durationSeconds, 43200)
   t.is(gst.accessKeyId, 'AKIABASEKEY000000001')
-  const roles = stub.calls.filter((c) => c.action === 'AssumeRole')
+  const roles = suite.stub.calls.filter((c) => c.action === 'AssumeRole')
   t.is(roles.length, 3)
   for (const r of roles) {
     t.is(r.serialNumber, null, 'no MFA parameters on AssumeRole with the MFA session')
@@ -102,10 +76,10 @@ test.serial('one GetSessionToken for three accounts × two modes; the next proce
   t.false(first.stderr.includes(BASE_SECRET))
   t.false(first.stderr.includes('123456'))
 
-  stub.clearCalls()
+  suite.stub.clearCalls()
   const second = await resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w), cwd: w.cwd })
   allOk(t, second)
-  t.is(stub.calls.length, 0, 'warm run: everything from the disk cache')
+  t.is(suite.stub.calls.length, 0, 'warm run: everything from the disk cache')
   t.deepEqual(second.results.map((r) => r.accessKeyId).sort(), first.results.map((r) => r.accessKeyId).sort())
 })
 
@@ -113,7 +87,7 @@ test.serial('mfaSessionDurationSeconds sets the GetSessionToken duration', async
   const w = mfaWorld({ plugin: { mfaSessionDurationSeconds: 7200 } })
   const r = await resolveInChild({ requests: [[ACCOUNTS[0], 0]] }, { env: envFor(w, { CDK_MFA_CODE: '222222' }), cwd: w.cwd })
   t.falsy(r.results[0].error)
-  t.is(stub.calls.find((c) => c.action === 'GetSessionToken').durationSeconds, 7200)
+  t.is(suite.stub.calls.find((c) => c.action === 'GetSessionToken').durationSeconds, 7200)
 })
 
 test.serial('no terminal and no code source: fails within 2 s naming the serial, CDK_MFA_CODE and mfa_process', async (t) => {
@@ -126,7 +100,7 @@ test.serial('no terminal and no code source: fails within 2 s naming the serial,
     t.regex(x.error, /CDK_MFA_CODE/)
     t.regex(x.error, /mfa_process/)
   }
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
   t.deepEqual(fs.readdirSync(w.cacheDir).filter((f) => f.endsWith('.json')), [])
 })
 
@@ -134,24 +108,24 @@ test.serial('mfa_process supplies the code; a failing mfa_process says so', asyn
   let w = mfaWorld({ sourceExtra: 'mfa_process = echo 314159' })
   let r = await resolveInChild({ requests: [[ACCOUNTS[1], 1]] }, { env: envFor(w), cwd: w.cwd })
   t.falsy(r.results[0].error)
-  t.is(stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '314159')
+  t.is(suite.stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '314159')
 
   // mfa_process on the role profiles this time (where mfa_serial is).
   w = mfaWorld({ extraConfig: '' })
   fs.appendFileSync(path.join(w.home, '.aws', 'config'), '')
   const cfg = fs.readFileSync(path.join(w.home, '.aws', 'config'), 'utf8').replace(/mfa_serial = (.*)\n/g, 'mfa_serial = $1\nmfa_process = exit 7\n')
   fs.writeFileSync(path.join(w.home, '.aws', 'config'), cfg)
-  stub.clearCalls()
+  suite.stub.clearCalls()
   r = await resolveInChild({ requests: [[ACCOUNTS[0], 0]] }, { env: envFor(w), cwd: w.cwd })
   t.regex(r.results[0].error, /mfa_process of profile role0 \(exit 7\) exited with exit status: 7/)
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
 })
 
 test.serial('CDK_MFA_CODE: refused locally unless 6 digits; a rejected code fails without retry', async (t) => {
   const w = mfaWorld()
   let r = await resolveInChild({ requests: [[ACCOUNTS[0], 0]] }, { env: envFor(w, { CDK_MFA_CODE: '12345' }), cwd: w.cwd })
   t.regex(r.results[0].error, /CDK_MFA_CODE is not a 6-digit code/)
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
   r = await resolveInChild({ requests: [[ACCOUNTS[0], 0]] }, { env: envFor(w, { CDK_MFA_CODE: '000000' }), cwd: w.cwd })
   t.regex(r.results[0].error, /STS rejected the MFA code .* wrong or was already used/)
   t.is(count('GetSessionToken'), 1)
@@ -174,16 +148,15 @@ test.serial('CDK_MFA_CODE serves at most one STS call: a second device needs ano
 })
 
 test.serial('temporary base credentials: MFA goes on AssumeRole (per-role), chained duration capped at 3600', async (t) => {
-  const w = makeWorld({
+  const w = suite.world({
     config: `[profile temp]\naws_access_key_id = ASIATEMPKEY000000001\naws_secret_access_key = x\naws_session_token = tok\n[profile r]\nrole_arn = arn:aws:iam::${ACCOUNTS[0]}:role/R\nsource_profile = temp\nmfa_serial = ${SERIAL}\nduration_seconds = 7200\n`,
     project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [ACCOUNTS[0]]: 'r' } } },
   })
-  worlds.push(w)
   const r = await resolveInChild({ requests: [[ACCOUNTS[0], 0], [ACCOUNTS[0], 1]], concurrent: true }, { env: envFor(w, { CDK_MFA_CODE: '135790' }), cwd: w.cwd })
   t.falsy(r.results[0].error)
   t.falsy(r.results[1].error)
   t.is(count('GetSessionToken'), 0)
-  const roles = stub.calls.filter((c) => c.action === 'AssumeRole')
+  const roles = suite.stub.calls.filter((c) => c.action === 'AssumeRole')
   t.is(roles.length, 1)
   t.is(roles[0].serialNumber, SERIAL)
   t.is(roles[0].tokenCode, '135790')
@@ -199,7 +172,7 @@ test.serial('"mfaStrategy": "per-role" with long-term keys keeps the requested l
   const r = await resolveInChild({ requests: [[ACCOUNTS[2], 1]] }, { env: envFor(w, { CDK_MFA_CODE: '864200' }), cwd: w.cwd })
   t.falsy(r.results[0].error)
   t.is(count('GetSessionToken'), 0)
-  const role = stub.calls.find((c) => c.action === 'AssumeRole')
+  const role = suite.stub.calls.find((c) => c.action === 'AssumeRole')
   t.is(role.serialNumber, SERIAL)
   t.is(role.durationSeconds, 14400)
   t.false(role.hasSessionToken)
@@ -219,7 +192,7 @@ test.serial('silent refresh: expiring roles are re-assumed from the cached sessi
   allOk(t, await resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w, { CDK_MFA_CODE: '111222' }), cwd: w.cwd }))
   // Roles with 5 minutes left count as expired (margin 10 min); the session is still good.
   setExpiry(w, 'role-', new Date(Date.now() + 5 * 60 * 1000))
-  stub.clearCalls()
+  suite.stub.clearCalls()
   const refresh = await resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w), cwd: w.cwd })
   allOk(t, refresh)
   t.is(count('GetSessionToken'), 0)
@@ -228,7 +201,7 @@ test.serial('silent refresh: expiring roles are re-assumed from the cached sessi
   // Session expired too: a code is needed again (none available here → clear error).
   setExpiry(w, 'role-', new Date(Date.now() - 1000))
   setExpiry(w, 'mfa-session-', new Date(Date.now() + 60 * 1000))
-  stub.clearCalls()
+  suite.stub.clearCalls()
   const expired = await resolveInChild({ requests: [[ACCOUNTS[0], 0]] }, { env: envFor(w), cwd: w.cwd })
   t.regex(expired.results[0].error, /no terminal/)
   const again = await resolveInChild({ requests: [[ACCOUNTS[0], 0]] }, { env: envFor(w, { CDK_MFA_CODE: '333444' }), cwd: w.cwd })
@@ -243,7 +216,7 @@ test.serial('corrupt or foreign cache entries are ignored with a warning and rep
   const role = fs.readdirSync(w.cacheDir).find((f) => f.startsWith('role-'))
   fs.writeFileSync(path.join(w.cacheDir, role), '{"format":"cdk-mfa-rs","version":1,"kind":"ro')
   fs.writeFileSync(path.join(w.cacheDir, session), JSON.stringify({ format: 'cdk-mfa-rs', version: 7 }))
-  stub.clearCalls()
+  suite.stub.clearCalls()
   const r = await resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w, { CDK_MFA_CODE: '777888' }), cwd: w.cwd })
   allOk(t, r)
   t.regex(r.stderr, /warning: ignoring cache entry .*truncated or corrupt/)
@@ -255,7 +228,7 @@ test.serial('corrupt or foreign cache entries are ignored with a warning and rep
 
 test.serial('two processes at once with an empty cache: one GetSessionToken in total', async (t) => {
   const w = mfaWorld()
-  stub.setFaults({ latencyMs: 400 })
+  suite.stub.setFaults({ latencyMs: 400 })
   const [p1, p2] = await Promise.all([
     resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w, { CDK_MFA_CODE: '909090' }), cwd: w.cwd }),
     resolveInChild({ requests: ALL, concurrent: true }, { env: envFor(w, { CDK_MFA_CODE: '909090' }), cwd: w.cwd }),
@@ -296,7 +269,7 @@ test.serial('terminal: a code that is not 6 digits is refused locally and asked 
   t.is(r.prompts, 2)
   t.regex(r.transcript, /an MFA code is 6 digits; try again/)
   t.is(count('GetSessionToken'), 1)
-  t.is(stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '575757')
+  t.is(suite.stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '575757')
 })
 
 test.serial('Ctrl-C at the prompt: the process stops, the terminal is restored, nothing is cached', async (t) => {
@@ -310,5 +283,5 @@ test.serial('Ctrl-C at the prompt: the process stops, the terminal is restored, 
   t.regex(r.transcript, /(^|\s)icanon(\s|$)/m)
   t.regex(r.transcript, /(^|\s)isig(\s|$)/m)
   t.deepEqual(fs.readdirSync(w.cacheDir).filter((f) => f.endsWith('.json')), [])
-  t.is(stub.calls.length, 0)
+  t.is(suite.stub.calls.length, 0)
 })

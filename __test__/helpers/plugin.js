@@ -73,3 +73,42 @@ function loadSource(world, env = {}) {
 }
 
 module.exports = { makeWorld, loadSource, PLUGIN }
+
+/**
+ * The common frame of the test files that talk to the STS stub: starts it before the tests,
+ * resets its faults, calls and used codes before each, stops it and removes the worlds after.
+ * @returns {{stub: object, world: (opts?: object) => object, env: (w: object, extra?: object) => object}}
+ */
+function stsSuite(test, stubOpts) {
+  const { startStsStub } = require('./sts-stub')
+  const worlds = []
+  const suite = {
+    stub: null,
+    world(opts) {
+      const w = makeWorld(opts)
+      worlds.push(w)
+      return w
+    },
+    /** Environment for a child process using world `w` (no TTY, STS = the stub); undefined removes a key. */
+    env(w, extra = {}) {
+      const env = { PATH: process.env.PATH, HOME: w.home, CDK_MFA_RS_CACHE_DIR: w.cacheDir, AWS_ENDPOINT_URL_STS: suite.stub.url, AWS_EC2_METADATA_DISABLED: 'true', ...extra }
+      for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+      return env
+    },
+  }
+  test.before(async () => {
+    suite.stub = await startStsStub(stubOpts)
+  })
+  test.after.always(async () => {
+    if (suite.stub) await suite.stub.stop()
+    if (!process.env.KEEP_TMP) for (const w of worlds) w.cleanup()
+  })
+  test.beforeEach(() => {
+    suite.stub.resetFaults()
+    suite.stub.clearCalls()
+    suite.stub.usedCodes.clear()
+  })
+  return suite
+}
+
+module.exports.stsSuite = stsSuite
