@@ -64,20 +64,26 @@ function deployInPty(s, answers) {
   })
 }
 
-test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessionToken; next run: none', async (t) => {
-  const s = setup('MfaApp')
-  // Bootstrap without a terminal, with the code from the environment (the pipeline path).
+/** Bootstrap all accounts without a terminal (code from the environment, the pipeline path), then
+ * empty the cache so that the next command must prompt. Returns the bootstrap run. */
+async function bootstrapThenForget(s, code) {
   const boot = await runCdk(['bootstrap', ...ACCOUNTS.map((a) => `aws://${a}/us-east-1`)], {
     cwd: s.appDir,
     home: s.home,
     motoUrl: moto.url,
-    env: { ...s.env, CDK_MFA_CODE: '123456' },
+    env: { ...s.env, CDK_MFA_CODE: code },
   })
-  t.is(boot.code, 0, boot.stderr)
-  t.is(gstCalls().length, 1)
-  // The bootstrap's session is cached: drop it so the deploy must prompt on the terminal.
+  const gst = gstCalls().length
   for (const f of fs.readdirSync(s.env.CDK_MFA_RS_CACHE_DIR)) fs.rmSync(path.join(s.env.CDK_MFA_RS_CACHE_DIR, f))
   stub.clearCalls()
+  return { ...boot, gst }
+}
+
+test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessionToken; next run: none', async (t) => {
+  const s = setup('MfaApp')
+  const boot = await bootstrapThenForget(s, '123456')
+  t.is(boot.code, 0, boot.stderr)
+  t.is(boot.gst, 1)
 
   const first = await deployInPty(s, ['654321'])
   t.is(first.exitCode, 0, first.transcript)
@@ -103,15 +109,8 @@ test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessio
 
 test.serial('two cdk processes started at the same moment with an empty cache: 1 prompt in total', async (t) => {
   const s = setup('TwinApp')
-  const boot = await runCdk(['bootstrap', ...ACCOUNTS.map((a) => `aws://${a}/us-east-1`)], {
-    cwd: s.appDir,
-    home: s.home,
-    motoUrl: moto.url,
-    env: { ...s.env, CDK_MFA_CODE: '111111' },
-  })
+  const boot = await bootstrapThenForget(s, '111111')
   t.is(boot.code, 0, boot.stderr)
-  for (const f of fs.readdirSync(s.env.CDK_MFA_RS_CACHE_DIR)) fs.rmSync(path.join(s.env.CDK_MFA_RS_CACHE_DIR, f))
-  stub.clearCalls()
   // Both runs synthesize; only one may ask. Each pty answers at most one prompt.
   const synth = (answers, out) =>
     runInPty(CDK_BIN, ['diff', '--output', out, '--no-notices'], {
