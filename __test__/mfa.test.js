@@ -274,9 +274,13 @@ test.serial('terminal: a code that is not 6 digits is refused locally and asked 
 
 test.serial('Ctrl-C at the prompt: the process stops, the terminal is restored, nothing is cached', async (t) => {
   const w = mfaWorld()
-  const script = `"${process.execPath}" "${CHILD}" '${JSON.stringify({ requests: [[ACCOUNTS[0], 0]] })}'; echo "child-status=$?"; stty -a`
-  const r = await runInPty('/bin/sh', ['-c', script], { env: envFor(w), cwd: w.cwd, answers: ['\x03'] })
+  // Three accounts wait on the one MFA session: after Ctrl-C none of them may prompt again.
+  // The shell traps SIGINT (the plugin signals the whole process group, as a terminal would).
+  const script = `trap 'echo shell-saw-sigint' INT; "${process.execPath}" "${CHILD}" '${JSON.stringify({ requests: ALL, concurrent: true })}'; echo "child-status=$?"; stty -a`
+  const r = await runInPty('/bin/sh', ['-c', script], { env: envFor(w), cwd: w.cwd, answers: ['\x03'], onExtraPrompt: 'wait', timeoutMs: 20000 })
   t.is(r.prompts, 1, r.transcript)
+  t.false(r.timedOut)
+  t.regex(r.transcript, /shell-saw-sigint/, 'SIGINT reached the foreground process group')
   t.regex(r.transcript, /child-status=130/, 'stopped by SIGINT')
   // stty -a after the child: echo and canonical mode are back on.
   t.regex(r.transcript, /(^|\s)echo(\s|$)/m, r.transcript)

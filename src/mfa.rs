@@ -29,14 +29,19 @@ pub fn is_valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Process-wide state: whether `CDK_MFA_CODE` has been spent.
+/// Process-wide state: whether `CDK_MFA_CODE` has been spent, and whether the user cancelled a
+/// prompt (then no other request may prompt again while the process stops).
 #[derive(Default)]
 pub struct CodeSources {
     env_code_used: AtomicBool,
+    cancelled: AtomicBool,
 }
 
 impl CodeSources {
     pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>) -> Result<Code> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            return Err(prompt_error(PromptError::Cancelled, mfa));
+        }
         if let Some(code) = std::env::var("CDK_MFA_CODE").ok().filter(|c| !c.trim().is_empty()) {
             if !self.env_code_used.swap(true, Ordering::SeqCst) {
                 let code = code.trim().to_string();
@@ -55,11 +60,13 @@ impl CodeSources {
         let serial = mfa.serial.clone();
         let note = retry_note.map(str::to_string);
         let mfa = mfa.clone();
-        tokio::task::spawn_blocking(move || ask_terminal(&serial, note.as_deref()))
+        let answer = tokio::task::spawn_blocking(move || ask_terminal(&serial, note.as_deref()))
             .await
-            .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?
-            .map_err(|e| prompt_error(e, &mfa))
-            .map(|value| Code { value, source: Source::Terminal })
+            .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?;
+        if answer == Err(PromptError::Cancelled) {
+            self.cancelled.store(true, Ordering::SeqCst);
+        }
+        answer.map_err(|e| prompt_error(e, &mfa)).map(|value| Code { value, source: Source::Terminal })
     }
 }
 

@@ -120,9 +120,10 @@ mod imp {
         let _ = write!(tty, "\r\n");
         drop(restore);
         if outcome == Err(PromptError::Cancelled) {
-            // The user pressed Ctrl-C: with the terminal restored, let the process stop as usual.
+            // The user pressed Ctrl-C: with the terminal restored, deliver the SIGINT the terminal
+            // would have sent to the whole foreground process group (npx, the CLI, …).
             unsafe {
-                libc::kill(libc::getpid(), libc::SIGINT);
+                libc::kill(0, libc::SIGINT);
             }
         }
         outcome
