@@ -208,3 +208,15 @@ test.serial('region and endpoint: profile region picks the regional STS; AWS_END
   t.is(stub.calls.length, 1)
   t.is(stub.calls[0].region, 'eu-central-1')
 })
+
+test.serial('an AccessDenied for a role whose name contains "MFA" is not mistaken for a rejected code', async (t) => {
+  const w = world({
+    config: STATIC + `[profile mfarole]\nrole_arn = arn:aws:iam::${C}:role/AdminMFARole\nsource_profile = shared\n`,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [C]: 'mfarole' } } },
+  })
+  stub.setFaults({ denyRoles: [`arn:aws:iam::${C}:role/AdminMFARole`] })
+  const { source } = loadSource(w, { AWS_ENDPOINT_URL_STS: stub.url })
+  const e = await t.throwsAsync(source.getProvider(C, 0, {}))
+  t.regex(e.message, /STS refused AssumeRole into arn:aws:iam::333333333333:role\/AdminMFARole: AccessDenied: User: .* is not authorized/)
+  t.notRegex(e.message, /MFA code/)
+})

@@ -139,7 +139,9 @@ impl StsTarget {
             SdkError::ServiceError(se) => {
                 let code = se.err().code().unwrap_or("Unknown");
                 let msg = se.err().message().unwrap_or("(no message)");
-                let mfa_problem = msg.contains("MultiFactorAuthentication") || msg.contains("MFA");
+                // Real STS words both invalid and reused codes this way; "MFA" alone can be part
+                // of a role name in an ordinary AccessDenied.
+                let mfa_problem = msg.starts_with("MultiFactorAuthentication failed");
                 if code == "AccessDenied" && mfa_problem {
                     Error::mfa_rejected(format!(
                         "STS rejected the MFA code for {what}: the code is wrong or was already used ({msg})"

@@ -130,6 +130,8 @@ class StsStub {
     this.upstream = opts.upstream ? String(opts.upstream).replace(/\/+$/, '') : null
     this.calls = []
     this.usedCodes = new Set()
+    // Every SecretAccessKey and SessionToken handed out (either mode), for secret-leak canaries.
+    this.issuedSecrets = new Set()
     this.issued = new Map() // accessKeyId → {arn, account, userId} (standalone mode)
     this.faults = defaultFaults()
     if (opts.faults) this.setFaults(opts.faults)
@@ -393,8 +395,15 @@ class StsStub {
     }
     call.status = 200
     this._markCodeUsed(call)
+    this._recordSecrets(body)
     res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': rid })
     res.end(body)
+  }
+
+  _recordSecrets(xml) {
+    for (const tag of ['SecretAccessKey', 'SessionToken']) {
+      for (const m of xml.matchAll(new RegExp(`<${tag}>([^<]+)</${tag}>`, 'g'))) this.issuedSecrets.add(m[1])
+    }
   }
 
   _proxy(req, raw, call, res) {
@@ -408,8 +417,10 @@ class StsStub {
       ures.on('end', () => {
         const body = Buffer.concat(chunks)
         call.status = ures.statusCode
-        if (ures.statusCode === 200) this._markCodeUsed(call)
-        else {
+        if (ures.statusCode === 200) {
+          this._markCodeUsed(call)
+          this._recordSecrets(body.toString('utf8'))
+        } else {
           const m = /<Code>([^<]+)<\/Code>/.exec(body.toString('utf8'))
           call.errorCode = m ? m[1] : null
         }
