@@ -81,7 +81,7 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
         });
     }
     let region = Some(Region::new(plan.region.clone()));
-    let conf = ProviderConfig::default().with_region(region.clone());
+    let conf = ProviderConfig::default().with_region(region.clone()).with_http_client(crate::sts::http_client());
     let provider: Box<dyn ProvideCredentials> = match base {
         Base::StaticKeys { .. } => unreachable!("handled above"),
         Base::Profile { profile, .. } => Box::new(

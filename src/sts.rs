@@ -43,10 +43,26 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// The one HTTPS client of the process (rustls with ring, system roots), shared by our STS calls
+/// and aws-config's providers so that connections are pooled and only one TLS stack is built in.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            use aws_smithy_http_client::tls;
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+                .build_https()
+        })
+        .clone()
+}
+
 /// SDK configuration for a profile (or none) in a region: the base of every client we build.
 /// aws-config resolves `AWS_ENDPOINT_URL(_STS)` and the profile's `endpoint_url`/`services` here.
 pub async fn sdk_config(profile: Option<&str>, region: &str) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
         .region(Region::new(region.to_string()))
         .timeout_config(timeouts())
         .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(200)));
