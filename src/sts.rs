@@ -221,3 +221,33 @@ fn from_sts(c: &aws_sdk_sts::types::Credentials) -> Option<Creds> {
 fn default_session_name() -> String {
     format!("cdk-mfa-rs-{}", Utc::now().timestamp())
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+
+    /// Our clients leave endpoint resolution to the SDK with these parameters (region, no FIPS,
+    /// no global endpoint): STS is reached at the regional endpoint of the region's partition.
+    #[tokio::test]
+    async fn regional_endpoint_of_the_partition() {
+        let cases = [
+            ("us-east-1", "https://sts.us-east-1.amazonaws.com"),
+            ("eu-west-1", "https://sts.eu-west-1.amazonaws.com"),
+            ("cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn"),
+            ("us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com"),
+            ("us-iso-east-1", "https://sts.us-iso-east-1.c2s.ic.gov"),
+            ("us-isob-east-1", "https://sts.us-isob-east-1.sc2s.sgov.gov"),
+        ];
+        for (region, url) in cases {
+            let params = Params::builder()
+                .region(region)
+                .use_fips(false)
+                .use_dual_stack(false)
+                .use_global_endpoint(false)
+                .build()
+                .unwrap();
+            let ep = DefaultResolver::new().resolve_endpoint(&params).await.unwrap();
+            assert_eq!(ep.url(), url, "{region}");
+        }
+    }
+}
