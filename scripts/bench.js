@@ -143,6 +143,13 @@ async function coldAndWarm(stub) {
   }
 }
 
+/** The release profile's opt-level, as Cargo.toml sets it. */
+function releaseOptLevel() {
+  const toml = fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8')
+  const m = /\[profile\.release\][^[]*?opt-level\s*=\s*"?([^"\n]+)"?/.exec(toml)
+  return m ? m[1] : 'default'
+}
+
 function packSize() {
   const [info] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))
   return { tarballMB: info.size / 1e6, unpackedMB: info.unpackedSize / 1e6, files: info.files.length }
@@ -181,7 +188,7 @@ async function main() {
 Written by \`npm run bench\` (\`scripts/bench.js\`${TINY ? ' --tiny: a smoke run, not the real figures' : ''}) on ${new Date().toISOString().slice(0, 10)}.
 
 **Machine:** ${cpu ? cpu.model : 'unknown CPU'}, ${os.cpus().length} cores, ${f(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}.
-**Binary:** \`${path.basename(binary)}\`, ${f(fs.statSync(binary).size / 1e6, 2)} MB (${TINY ? 'whatever build was present' : 'release build: LTO, opt-level s, stripped'}).
+**Binary:** \`${path.basename(binary)}\`, ${f(fs.statSync(binary).size / 1e6, 2)} MB (${TINY ? 'whatever build was present' : `release build: LTO, opt-level ${releaseOptLevel()}, stripped`}).
 
 **Method:** every figure is the median of ${REPEAT} runs, each in a fresh Node process. Ratios compare two medians measured
 in the same run. STS is the project's local stub (\`__test__/helpers/sts-stub.js\`) on 127.0.0.1, adding ${LATENCY_MS} ms to every
