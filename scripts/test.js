@@ -4,7 +4,8 @@
 //   1. build the addon:            napi build --platform            (dev profile, target/)
 //   2. Rust unit tests:            cargo test --target-dir target/cargo-test
 //                                  (separate dir so it never invalidates the napi build)
-//   3. JS tests:                   ava [extra args]
+//   3. lint:                       cargo fmt --check, cargo clippy -D warnings (SKIP_LINT=1 skips)
+//   4. JS tests:                   ava [extra args]
 // Every step runs even if an earlier one failed (more signal per CI run);
 // the exit code is non-zero if any step failed.
 //
@@ -76,6 +77,21 @@ async function main() {
     failed += f
     skipped += sumMatches(r.out, /^test result: .*?; (\d+) ignored;/gm)
     if (r.code !== 0 && f === 0) failed++ // compile error etc.
+  }
+
+  // Formatting and clippy (warnings are errors), in the cargo test target dir; skipped (and
+  // counted as skipped) only where the toolchain lacks the rustfmt/clippy components.
+  const haveLint = (await run('cargo', ['clippy', '--version'])).code === 0 && (await run('cargo', ['fmt', '--version'])).code === 0
+  if (!haveLint) {
+    log('lint skipped: cargo clippy / cargo fmt are not installed')
+    skipped++
+  }
+  if (process.env.SKIP_LINT !== '1' && haveLint) {
+    log('cargo fmt --check && cargo clippy --all-targets -- -D warnings')
+    const fmt = await run('cargo', ['fmt', '--check'])
+    const clippy = await run('cargo', ['clippy', '--all-targets', '--target-dir', path.join('target', 'cargo-test'), '--', '-D', 'warnings'])
+    steps.push({ name: 'lint', code: fmt.code || clippy.code, out: fmt.out + clippy.out, secs: fmt.secs + clippy.secs })
+    if (fmt.code !== 0 || clippy.code !== 0) failed++
   }
 
   if (process.env.SKIP_AVA !== '1') {

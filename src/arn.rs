@@ -11,10 +11,7 @@ pub fn partition_for_region(region: &str) -> &'static str {
         ("eu-isoe-", "aws-iso-e"),
         ("eusc-", "aws-eusc"),
     ];
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, partition)| partition)
+    PREFIXES.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("aws", |(_, partition)| partition)
 }
 
 /// `arn:<partition>:iam::<account>:role/<name>` for a role name that may carry a path
@@ -69,10 +66,7 @@ mod tests {
             role_arn("deploy/cdk/cdk-readOnlyRole", "222222222222", "us-east-1"),
             "arn:aws:iam::222222222222:role/deploy/cdk/cdk-readOnlyRole"
         );
-        assert_eq!(
-            role_arn("/deploy/x", "222222222222", "us-east-1"),
-            "arn:aws:iam::222222222222:role/deploy/x"
-        );
+        assert_eq!(role_arn("/deploy/x", "222222222222", "us-east-1"), "arn:aws:iam::222222222222:role/deploy/x");
         assert_eq!(
             role_arn("cdk-{ACCOUNT_ID}-write-{ACCOUNT_ID}", "333333333333", "cn-north-1"),
             "arn:aws-cn:iam::333333333333:role/cdk-333333333333-write-333333333333"

@@ -100,10 +100,7 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
             Box::new(aws_config::ecs::EcsCredentialsProvider::builder().configure(&conf).build())
         }
         Base::DefaultChain => Box::new(
-            aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-                .configure(conf)
-                .build()
-                .await,
+            aws_config::default_provider::credentials::DefaultCredentialsChain::builder().configure(conf).build().await,
         ),
     };
     let timeout = base_timeout();

@@ -106,9 +106,8 @@ impl DiskCache {
     /// is an `Err` whose message says why: the caller then runs without a cache.
     pub fn open(dir: &Path) -> Result<(DiskCache, Vec<String>)> {
         let mut warnings = Vec::new();
-        create_private_dir(dir).map_err(|e| {
-            Error::new(format!("cannot create the cache directory {}: {e}", dir.display()))
-        })?;
+        create_private_dir(dir)
+            .map_err(|e| Error::new(format!("cannot create the cache directory {}: {e}", dir.display())))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -136,9 +135,7 @@ impl DiskCache {
             Ok(_) => {
                 let _ = fs::remove_file(&probe);
             }
-            Err(e) => {
-                return Err(Error::new(format!("the cache directory {} is not writable: {e}", dir.display())))
-            }
+            Err(e) => return Err(Error::new(format!("the cache directory {} is not writable: {e}", dir.display()))),
         }
         Ok((DiskCache { dir: dir.to_path_buf() }, warnings))
     }
@@ -437,7 +434,7 @@ mod proptests {
             key in "[a-zA-Z]{1,12}",
             value in "[ -~]{0,24}",
         ) {
-            let text = format!(r#"{{"format":"cdk-mfa-rs","version":{version},"{key}":"{}"}}"#, value.replace('\\', "").replace('"', ""));
+            let text = format!(r#"{{"format":"cdk-mfa-rs","version":{version},"{key}":"{}"}}"#, value.replace(['\\', '"'], ""));
             prop_assert!(parse_entry(text.as_bytes()).is_err());
         }
     }

@@ -402,7 +402,9 @@ fn target(opts: &Opts, command: &str) -> CliResult<Target> {
             check_account(a)?;
             Ok(Target::Account(a.to_string(), parse_mode(opts)?))
         }
-        (None, None) => Err(usage(format!("{command}: give --profile P or --account A; see cdk-mfa-rs {command} --help"))),
+        (None, None) => {
+            Err(usage(format!("{command}: give --profile P or --account A; see cdk-mfa-rs {command} --help")))
+        }
     }
 }
 
@@ -465,8 +467,8 @@ struct Project {
 impl Project {
     async fn load() -> CliResult<Project> {
         let inputs = ConfigInputs::from_process();
-        let config = config::load(&inputs)
-            .map_err(|e| fail(format!("{e} (cdk-mfa-rs doctor checks every setting)")))?;
+        let config =
+            config::load(&inputs).map_err(|e| fail(format!("{e} (cdk-mfa-rs doctor checks every setting)")))?;
         let profiles = Profiles::load(&Env::real(), &Fs::real()).await?;
         let cache_dir = cache::default_dir(crate::home_dir().as_deref());
         let entries = cache_dir.as_deref().map(|d| DiskCache::at(d).list()).unwrap_or_default();
@@ -496,9 +498,9 @@ impl Project {
             if !config::is_account_id(account) || mapped.iter().any(|m| m == account) {
                 continue;
             }
-            let ours = [Mode::Read, Mode::Write].iter().any(|m| {
-                matches!(self.plan(account, *m), Ok(Some(p)) if session_entry(&p, self.valid_entries()).is_some())
-            });
+            let ours = [Mode::Read, Mode::Write].iter().any(
+                |m| matches!(self.plan(account, *m), Ok(Some(p)) if session_entry(&p, self.valid_entries()).is_some()),
+            );
             if ours {
                 found.insert(account.to_string());
             }
@@ -671,10 +673,13 @@ async fn status(opts: &Opts) -> CliResult<()> {
     );
     text += &format!(
         "cache: {}\n\n",
-        p.cache_dir.as_ref().map_or("none (HOME and CDK_MFA_RS_CACHE_DIR are not set)".to_string(), |d| d.display().to_string())
+        p.cache_dir
+            .as_ref()
+            .map_or("none (HOME and CDK_MFA_RS_CACHE_DIR are not set)".to_string(), |d| d.display().to_string())
     );
     if rows.is_empty() && every.is_none() {
-        text += "No account is mapped: add \"awsProfiles\": {\"<account>\": \"<profile>\"} to cdkmultiprofileplugin.json \
+        text +=
+            "No account is mapped: add \"awsProfiles\": {\"<account>\": \"<profile>\"} to cdkmultiprofileplugin.json \
                  (or package.json), or an \"assumeRole\" section.\n";
         print(&text);
         return Ok(());
@@ -686,7 +691,10 @@ async fn status(opts: &Opts) -> CliResult<()> {
         let modes = r.modes.iter().map(|m| mode_name(*m)).collect::<Vec<_>>().join("/");
         match &r.plan {
             Ok(plan) => {
-                let cached = match (session_entry(plan, entries.iter().copied()), plan.mfa.is_some() || !plan.steps.is_empty()) {
+                let cached = match (
+                    session_entry(plan, entries.iter().copied()),
+                    plan.mfa.is_some() || !plan.steps.is_empty(),
+                ) {
                     (Some(e), _) => e.credentials.expiration.map_or("cached, no expiry".into(), when),
                     (None, true) => "not cached".to_string(),
                     (None, false) => "- (not cached by cdk-mfa-rs)".to_string(),
@@ -797,17 +805,14 @@ async fn login(opts: &Opts) -> CliResult<()> {
             if read == write { vec![("read/write", &read)] } else { vec![("read", &read), ("write", &write)] };
         for (modes, plan) in items {
             refuse_self_reference(plan, &*engine.profiles().await?)?;
-            let c = engine
-                .resolve(plan)
-                .await
-                .map_err(|e| {
-                    let before = match done {
-                        0 => String::new(),
-                        1 => " (the 1 login before it is cached)".to_string(),
-                        n => format!(" (the {n} logins before it are cached)"),
-                    };
-                    fail(format!("login of account {account} ({modes}){before}: {e}"))
-                })?;
+            let c = engine.resolve(plan).await.map_err(|e| {
+                let before = match done {
+                    0 => String::new(),
+                    1 => " (the 1 login before it is cached)".to_string(),
+                    n => format!(" (the {n} logins before it are cached)"),
+                };
+                fail(format!("login of account {account} ({modes}){before}: {e}"))
+            })?;
             print(&format!("account {account} ({modes}) → {}: {}\n", via(plan), login_result(plan, &c)));
             done += 1;
         }
@@ -840,14 +845,9 @@ async fn logout(opts: &Opts) -> CliResult<()> {
     let selected: Vec<&(PathBuf, Result<Entry, String>)> = if opts.has("all") {
         entries.iter().collect()
     } else if let Some(profile) = opts.get("profile") {
-        entries
-            .iter()
-            .filter(|(_, e)| matches!(e, Ok(e) if e.label.profile.as_deref() == Some(profile)))
-            .collect()
+        entries.iter().filter(|(_, e)| matches!(e, Ok(e) if e.label.profile.as_deref() == Some(profile))).collect()
     } else {
-        let p = Project::load()
-            .await
-            .map_err(|f| fail(format!("{}; or use logout --all / --profile P", f.message)))?;
+        let p = Project::load().await.map_err(|f| fail(format!("{}; or use logout --all / --profile P", f.message)))?;
         let mut profiles = BTreeSet::new();
         let mut roles = BTreeSet::new();
         for account in p.accounts() {
@@ -915,7 +915,11 @@ async fn logout(opts: &Opts) -> CliResult<()> {
     if removed == 0 && busy == 0 {
         text += &format!("nothing to remove for {scope} in {}\n", dir.display());
     } else {
-        text += &format!("removed {removed} cache entr{} for {scope} from {}\n", if removed == 1 { "y" } else { "ies" }, dir.display());
+        text += &format!(
+            "removed {removed} cache entr{} for {scope} from {}\n",
+            if removed == 1 { "y" } else { "ies" },
+            dir.display()
+        );
     }
     print(&text);
     Ok(())
@@ -1004,7 +1008,10 @@ async fn export(opts: &Opts) -> CliResult<()> {
     }
     let t = target(opts, "export")?;
     let c = obtain(&Engine::for_command(), &t).await?;
-    let mut vars = vec![("AWS_ACCESS_KEY_ID", Some(c.access_key_id.clone())), ("AWS_SECRET_ACCESS_KEY", Some(c.secret_access_key.clone()))];
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", Some(c.access_key_id.clone())),
+        ("AWS_SECRET_ACCESS_KEY", Some(c.secret_access_key.clone())),
+    ];
     vars.push(("AWS_SESSION_TOKEN", c.session_token.clone()));
     vars.push(("AWS_CREDENTIAL_EXPIRATION", c.expiration.map(iso)));
     let text = match format {
@@ -1149,7 +1156,9 @@ async fn doctor() -> CliResult<()> {
                     r.ok(format!("profile {name} ({uses}): {plan}"));
                     plans.push(plan);
                 }
-                Err(e) => r.fail(format!("profile {name} ({uses}): {e}"), "fix the AWS config (~/.aws/config) or the mapping"),
+                Err(e) => {
+                    r.fail(format!("profile {name} ({uses}): {e}"), "fix the AWS config (~/.aws/config) or the mapping")
+                }
             }
         }
         // The convention: its source profile, checked with an example account.
@@ -1158,7 +1167,8 @@ async fn doctor() -> CliResult<()> {
                 Accounts::List(l) => l.iter().find(|a| !c.aws_profiles.contains_key(*a)).cloned(),
                 Accounts::All => Some(unmapped_example(c)),
             };
-            let src = ar.source_profile.as_ref().map_or("the default credentials".to_string(), |s| format!("profile {s}"));
+            let src =
+                ar.source_profile.as_ref().map_or("the default credentials".to_string(), |s| format!("profile {s}"));
             if let Some(account) = example {
                 for mode in [Mode::Read, Mode::Write] {
                     match plan::plan_for(&inputs, &account, mode) {
@@ -1167,7 +1177,11 @@ async fn doctor() -> CliResult<()> {
                                 Accounts::All => plan.to_string().replace(&account, "{ACCOUNT}"),
                                 Accounts::List(_) => format!("e.g. {plan}"),
                             };
-                            r.ok(format!("assumeRole ({}): role {} via {src}: {shown}", mode_name(mode), ar.role_name(mode)));
+                            r.ok(format!(
+                                "assumeRole ({}): role {} via {src}: {shown}",
+                                mode_name(mode),
+                                ar.role_name(mode)
+                            ));
                             plans.push(plan);
                         }
                         Ok(None) => {}
@@ -1187,7 +1201,8 @@ async fn doctor() -> CliResult<()> {
             }
         }
         for (serial, plans) in devices {
-            let names: BTreeSet<&str> = plans.iter().filter_map(|p| p.mfa.as_ref()).map(|m| m.profile.as_str()).collect();
+            let names: BTreeSet<&str> =
+                plans.iter().filter_map(|p| p.mfa.as_ref()).map(|m| m.profile.as_str()).collect();
             let names = names.into_iter().collect::<Vec<_>>().join(", ");
             let process = plans.iter().filter_map(|p| p.mfa.as_ref()?.mfa_process.clone()).next();
             let cached = plans
@@ -1291,7 +1306,10 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
                 }
                 if meta.uid() != unsafe { libc::geteuid() } {
                     fine = false;
-                    r.warn(format!("cache: {d} belongs to another user (uid {})", meta.uid()), "set CDK_MFA_RS_CACHE_DIR to a directory of your own");
+                    r.warn(
+                        format!("cache: {d} belongs to another user (uid {})", meta.uid()),
+                        "set CDK_MFA_RS_CACHE_DIR to a directory of your own",
+                    );
                 }
             }
             if !writable(dir) {
@@ -1306,12 +1324,19 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
             if bad > 0 {
                 fine = false;
                 r.warn(
-                    format!("cache: {bad} unusable entr{} in {d} (they are replaced when next needed)", if bad == 1 { "y" } else { "ies" }),
+                    format!(
+                        "cache: {bad} unusable entr{} in {d} (they are replaced when next needed)",
+                        if bad == 1 { "y" } else { "ies" }
+                    ),
                     "cdk-mfa-rs logout --all",
                 );
             }
             if fine {
-                r.ok(format!("cache: {d} is private and writable ({} entr{})", all.len(), if all.len() == 1 { "y" } else { "ies" }));
+                r.ok(format!(
+                    "cache: {d} is private and writable ({} entr{})",
+                    all.len(),
+                    if all.len() == 1 { "y" } else { "ies" }
+                ));
             }
         }
         Err(_) => {
@@ -1342,10 +1367,7 @@ fn writable(path: &Path) -> bool {
 
 /// `<dir>/node_modules/<package>/package.json` in `start` or an ancestor, as Node resolves it.
 fn resolve_package(start: &Path, package: &str) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|a| a.join("node_modules").join(package).join("package.json"))
-        .find(|p| p.is_file())
+    start.ancestors().map(|a| a.join("node_modules").join(package).join("package.json")).find(|p| p.is_file())
 }
 
 fn package_field(package_json: &Path, field: &str) -> Option<String> {
@@ -1408,7 +1430,9 @@ fn plugin_entries(cwd: &Path, home: Option<&Path>) -> Vec<(PathBuf, String)> {
         };
         match v.get("plugin") {
             Some(Value::String(s)) => out.push((f.clone(), s.clone())),
-            Some(Value::Array(a)) => out.extend(a.iter().filter_map(|x| x.as_str()).map(|s| (f.clone(), s.to_string()))),
+            Some(Value::Array(a)) => {
+                out.extend(a.iter().filter_map(|x| x.as_str()).map(|s| (f.clone(), s.to_string())))
+            }
             _ => {}
         }
     }
@@ -1427,7 +1451,8 @@ fn entry_is_ours(entry: &str, cwd: &Path) -> bool {
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
-    let names: Vec<String> = if cfg!(windows) { vec![format!("{name}.cmd"), format!("{name}.exe")] } else { vec![name.to_string()] };
+    let names: Vec<String> =
+        if cfg!(windows) { vec![format!("{name}.cmd"), format!("{name}.exe")] } else { vec![name.to_string()] };
     let path = std::env::var_os("PATH")?;
     for dir in std::env::split_paths(&path) {
         for n in &names {
@@ -1526,7 +1551,9 @@ mod tests {
 
     #[test]
     fn options_in_both_forms_help_and_errors() {
-        let Parsed::Run(_, o) = parse(cmd("export"), &args(&["--profile", "p", "--format=json"])).unwrap() else { panic!() };
+        let Parsed::Run(_, o) = parse(cmd("export"), &args(&["--profile", "p", "--format=json"])).unwrap() else {
+            panic!()
+        };
         assert_eq!((o.get("profile"), o.get("format")), (Some("p"), Some("json")));
         assert!(matches!(parse(cmd("status"), &args(&["--json", "--help"])).unwrap(), Parsed::Help(_)));
         for (c, a, needle) in [

@@ -31,9 +31,9 @@ impl Mode {
         match mode {
             0 => Ok(Mode::Read),
             1 => Ok(Mode::Write),
-            other => Err(Error::new(format!(
-                "unknown credential mode {other} (expected 0 = ForReading or 1 = ForWriting)"
-            ))),
+            other => {
+                Err(Error::new(format!("unknown credential mode {other} (expected 0 = ForReading or 1 = ForWriting)")))
+            }
         }
     }
 
@@ -147,10 +147,7 @@ impl ConfigInputs {
 
 /// `CDK_MFA_RS_DISABLE` / `IGNORE_CDK_MULTI_PROFILE_PLUGIN`: only 1/true/yes disable.
 pub fn disabled_by(value: Option<&str>) -> bool {
-    matches!(
-        value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
-        Some("1" | "true" | "yes")
-    )
+    matches!(value.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("1" | "true" | "yes"))
 }
 
 pub fn is_disabled_by_env() -> bool {
@@ -202,20 +199,15 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 fn wrong_type(path: &Path, key: &str, expected: &str, got: &Value) -> Error {
-    Error::new(format!(
-        "{}: \"{key}\" must be {expected}, not {}",
-        path.display(),
-        type_name(got)
-    ))
+    Error::new(format!("{}: \"{key}\" must be {expected}, not {}", path.display(), type_name(got)))
 }
 
 fn get_string(path: &Path, obj: &Map<String, Value>, key: &str, ctx: &str) -> Result<Option<String>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(Error::new(format!(
-            "{}: \"{ctx}{key}\" is empty; remove it or give a value",
-            path.display()
-        ))),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(Error::new(format!("{}: \"{ctx}{key}\" is empty; remove it or give a value", path.display())))
+        }
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(wrong_type(path, &format!("{ctx}{key}"), "a string", other)),
     }
@@ -254,11 +246,9 @@ fn parse_aws_profiles(path: &Path, root: &Value) -> Result<BTreeMap<String, Prof
             )));
         }
         let mapping = match value {
-            Value::String(p) if !p.trim().is_empty() => ProfileMapping {
-                read: p.clone(),
-                write: p.clone(),
-                file: path.to_path_buf(),
-            },
+            Value::String(p) if !p.trim().is_empty() => {
+                ProfileMapping { read: p.clone(), write: p.clone(), file: path.to_path_buf() }
+            }
             Value::Object(o) => {
                 let ctx = format!("awsProfiles.{account}.");
                 for k in o.keys() {
@@ -373,9 +363,7 @@ fn parse_assume_role(path: &Path, root: &Value) -> Result<Option<AssumeRoleParti
             }
             Some(Accounts::List(list))
         }
-        Some(other) => {
-            return Err(wrong_type(path, "assumeRole.accounts", "\"*\" or a list of account ids", other))
-        }
+        Some(other) => return Err(wrong_type(path, "assumeRole.accounts", "\"*\" or a list of account ids", other)),
     };
     Ok(Some(AssumeRolePartial {
         source_profile: get_string(path, obj, "sourceProfile", ctx)?,
@@ -400,11 +388,7 @@ struct FileSettings {
 
 fn parse_plugin_file(path: &Path, root: &Value, package_json: bool) -> Result<FileSettings> {
     if !root.is_object() {
-        return Err(Error::new(format!(
-            "{}: must hold a JSON object, not {}",
-            path.display(),
-            type_name(root)
-        )));
+        return Err(Error::new(format!("{}: must hold a JSON object, not {}", path.display(), type_name(root))));
     }
     let mut s = FileSettings { aws_profiles: parse_aws_profiles(path, root)?, ..Default::default() };
     if package_json {
@@ -496,10 +480,8 @@ pub fn load(inputs: &ConfigInputs) -> Result<PluginConfig> {
     let mut files_read = Vec::new();
     // Lowest precedence first; each later file overrides per account / per key.
     let mut layers: Vec<FileSettings> = Vec::new();
-    let mut places = vec![
-        (inputs.cwd.join("package.json"), true),
-        (inputs.cwd.join("cdkmultiprofileplugin.json"), false),
-    ];
+    let mut places =
+        vec![(inputs.cwd.join("package.json"), true), (inputs.cwd.join("cdkmultiprofileplugin.json"), false)];
     if let Some(global) = inputs.global_config_path() {
         places.push((global, false));
     }
@@ -534,8 +516,7 @@ pub fn load(inputs: &ConfigInputs) -> Result<PluginConfig> {
         let ar = assume_role.unwrap_or_default();
         AssumeRoleConfig {
             source_profile: ar.source_profile,
-            read_role_name: (cli.read.or(ar.read_role_name).or(files.read))
-                .unwrap_or_else(|| DEFAULT_READ_ROLE.into()),
+            read_role_name: (cli.read.or(ar.read_role_name).or(files.read)).unwrap_or_else(|| DEFAULT_READ_ROLE.into()),
             write_role_name: (cli.write.or(ar.write_role_name).or(files.write))
                 .unwrap_or_else(|| DEFAULT_WRITE_ROLE.into()),
             accounts: ar.accounts.unwrap_or(Accounts::All),
@@ -636,7 +617,10 @@ mod tests {
     #[test]
     fn invalid_json_names_file_line_and_column() {
         let d = Dir::new();
-        let p = d.write("project/cdkmultiprofileplugin.json", "{\n  \"awsProfiles\": {\n    \"111111111111\": \"a\",\n  }\n}");
+        let p = d.write(
+            "project/cdkmultiprofileplugin.json",
+            "{\n  \"awsProfiles\": {\n    \"111111111111\": \"a\",\n  }\n}",
+        );
         let e = load(&d.inputs()).unwrap_err();
         assert!(e.message().contains(&p.display().to_string()), "{e}");
         assert!(e.message().contains("line 4, column 3"), "{e}");

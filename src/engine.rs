@@ -55,7 +55,10 @@ impl Engine {
         let cache = open_cache();
         let settings = match &config {
             Ok(c) => Settings { mfa_session_seconds: c.mfa_session_duration_seconds, strategy: c.mfa_strategy },
-            Err(_) => Settings { mfa_session_seconds: config::DEFAULT_MFA_SESSION_SECONDS, strategy: config::MfaStrategy::Auto },
+            Err(_) => Settings {
+                mfa_session_seconds: config::DEFAULT_MFA_SESSION_SECONDS,
+                strategy: config::MfaStrategy::Auto,
+            },
         };
         Engine {
             disabled,

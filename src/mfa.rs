@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::plan::Mfa;
 use crate::prompt::{self, PromptError};
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Env,
@@ -94,7 +93,9 @@ fn prompt_error(e: PromptError, mfa: &Mfa) -> Error {
             mfa.serial,
             prompt::PROMPT_TIMEOUT.as_secs()
         )),
-        PromptError::Io(m) => Error::new(format!("cannot use the terminal to ask for the MFA code for {}: {m}", mfa.serial)),
+        PromptError::Io(m) => {
+            Error::new(format!("cannot use the terminal to ask for the MFA code for {}: {m}", mfa.serial))
+        }
     }
 }
 

@@ -49,9 +49,9 @@ impl Base {
 
     pub fn profile(&self) -> Option<&str> {
         match self {
-            Base::StaticKeys { profile, .. } | Base::Profile { profile, .. } | Base::CredentialSource { profile, .. } => {
-                Some(profile)
-            }
+            Base::StaticKeys { profile, .. }
+            | Base::Profile { profile, .. }
+            | Base::CredentialSource { profile, .. } => Some(profile),
             Base::DefaultChain => None,
         }
     }
@@ -93,13 +93,13 @@ impl fmt::Display for Plan {
     /// One line per element, no secrets: what `status` and error messages show.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.base {
-            Base::StaticKeys { profile, temporary, .. } => write!(
-                f,
-                "static {} keys of profile {profile}",
-                if *temporary { "temporary" } else { "long-term" }
-            )?,
+            Base::StaticKeys { profile, temporary, .. } => {
+                write!(f, "static {} keys of profile {profile}", if *temporary { "temporary" } else { "long-term" })?
+            }
             Base::Profile { profile, kind } => write!(f, "{kind:?} credentials of profile {profile}")?,
-            Base::CredentialSource { profile, source } => write!(f, "credential_source {source:?} of profile {profile}")?,
+            Base::CredentialSource { profile, source } => {
+                write!(f, "credential_source {source:?} of profile {profile}")?
+            }
             Base::DefaultChain => write!(f, "default credential chain")?,
         }
         if let Some(m) = &self.mfa {
@@ -198,9 +198,7 @@ fn walk(profiles: &Profiles, start: &str) -> Result<Walk> {
                 temporary: get("aws_session_token").is_some(),
             }),
             (Some(_), None) => {
-                return Err(Error::new(format!(
-                    "profile {current} has aws_access_key_id but no aws_secret_access_key"
-                )))
+                return Err(Error::new(format!("profile {current} has aws_access_key_id but no aws_secret_access_key")))
             }
             _ => None,
         };
@@ -298,11 +296,8 @@ fn find_mfa(profiles: &Profiles, w: &Walk) -> Result<Option<Mfa>> {
         if let Some(serial) = prop(profiles, profile, "mfa_serial") {
             check_mfa_serial(profile, serial)?;
             // mfa_process: on the same profile, else inherited from a profile below it.
-            let mfa_process = candidates[..=k]
-                .iter()
-                .rev()
-                .find_map(|(p, _)| prop(profiles, p, "mfa_process"))
-                .map(str::to_string);
+            let mfa_process =
+                candidates[..=k].iter().rev().find_map(|(p, _)| prop(profiles, p, "mfa_process")).map(str::to_string);
             return Ok(Some(Mfa { serial: serial.to_string(), mfa_process, profile: profile.clone(), step: *step }));
         }
     }
@@ -340,17 +335,13 @@ pub fn plan_for_profile(inputs: &PlanInputs<'_>, name: &str) -> Result<Plan> {
 fn plan_for_convention(inputs: &PlanInputs<'_>, ar: &AssumeRoleConfig, account: &str, mode: Mode) -> Result<Plan> {
     let (base, mut steps, mfa, profile_region) = match &ar.source_profile {
         Some(src) => {
-            let w = walk(inputs.profiles, src)
-                .map_err(|e| e.context(format!("assumeRole.sourceProfile = {src}")))?;
+            let w = walk(inputs.profiles, src).map_err(|e| e.context(format!("assumeRole.sourceProfile = {src}")))?;
             let mfa = find_mfa(inputs.profiles, &w)?;
             (w.base, w.steps, mfa, prop(inputs.profiles, src, "region"))
         }
         None => (Base::DefaultChain, Vec::new(), None, None),
     };
-    let region = ar
-        .region
-        .clone()
-        .unwrap_or_else(|| region_from(profile_region, inputs.env));
+    let region = ar.region.clone().unwrap_or_else(|| region_from(profile_region, inputs.env));
     let role_arn = arn::role_arn(ar.role_name(mode), account, &region);
     steps.push(RoleStep {
         role_arn: role_arn.clone(),
@@ -459,7 +450,10 @@ region = eu-central-1
         assert_eq!(p.steps[1].role_arn, "arn:aws:iam::333333333333:role/top");
         assert_eq!(p.steps[1].session_name.as_deref(), Some("me-top"));
         let mfa = p.mfa.clone().unwrap();
-        assert_eq!((mfa.serial.as_str(), mfa.profile.as_str(), mfa.step), ("arn:aws:iam::111111111111:mfa/me", "middle", 0));
+        assert_eq!(
+            (mfa.serial.as_str(), mfa.profile.as_str(), mfa.step),
+            ("arn:aws:iam::111111111111:mfa/me", "middle", 0)
+        );
         assert_eq!(p.region, "eu-central-1");
         assert_eq!(
             p.to_string(),
@@ -581,15 +575,19 @@ source_profile = selfie
 
     #[test]
     fn session_token_makes_static_keys_temporary() {
-        let p = plan("[profile t]\naws_access_key_id=ASIA\naws_secret_access_key=s\naws_session_token=tok\n", "t").unwrap();
+        let p =
+            plan("[profile t]\naws_access_key_id=ASIA\naws_secret_access_key=s\naws_session_token=tok\n", "t").unwrap();
         assert_eq!(p.base.long_term_hint(), Some(false));
     }
 
     #[test]
     fn malformed_mfa_serial_and_duration() {
-        let e = plan("[profile t]\naws_access_key_id=A\naws_secret_access_key=s\nmfa_serial=my-phone\n", "t").unwrap_err();
+        let e =
+            plan("[profile t]\naws_access_key_id=A\naws_secret_access_key=s\nmfa_serial=my-phone\n", "t").unwrap_err();
         assert!(e.message().contains("mfa_serial \"my-phone\""), "{e}");
-        let e = plan("[profile t]\naws_access_key_id=A\naws_secret_access_key=s\nmfa_serial=arn:aws:iam::1:user/x\n", "t").unwrap_err();
+        let e =
+            plan("[profile t]\naws_access_key_id=A\naws_secret_access_key=s\nmfa_serial=arn:aws:iam::1:user/x\n", "t")
+                .unwrap_err();
         assert!(e.message().contains("not an MFA device ARN"), "{e}");
         assert!(check_mfa_serial("p", "GAHT12345678").is_ok());
         let e = plan(
@@ -639,7 +637,10 @@ source_profile = selfie
         assert_eq!(read.steps[0].external_id.as_deref(), Some("ext"));
         let write = plan_for(&inputs, "444444444444", Mode::Write).unwrap().unwrap();
         assert_eq!(write.steps[0].role_arn, "arn:aws:iam::444444444444:role/ops/cdk-writeRole-444444444444");
-        assert_eq!(write.target, "role arn:aws:iam::444444444444:role/ops/cdk-writeRole-444444444444 via the default credentials");
+        assert_eq!(
+            write.target,
+            "role arn:aws:iam::444444444444:role/ops/cdk-writeRole-444444444444 via the default credentials"
+        );
         let mapped = plan_for(&inputs, "111111111111", Mode::Write).unwrap().unwrap();
         assert_eq!(mapped.target, "profile base");
     }

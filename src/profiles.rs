@@ -1,8 +1,8 @@
 //! AWS profiles, read by aws-config's own parser the way the AWS CLI reads them
 //! (`~/.aws/config` + `~/.aws/credentials`, `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`).
 
-use aws_runtime::env_config::file::EnvConfigFiles as ProfileFiles;
 use aws_config::profile::{Profile, ProfileSet};
+use aws_runtime::env_config::file::EnvConfigFiles as ProfileFiles;
 use aws_types::os_shim_internal::{Env, Fs};
 
 use crate::error::{Error, Result};
@@ -16,13 +16,11 @@ pub struct Profiles {
 
 impl Profiles {
     pub async fn load(env: &Env, fs: &Fs) -> Result<Profiles> {
-        let set = aws_config::profile::load(fs, env, &ProfileFiles::default(), None)
-            .await
-            .map_err(|e| {
-                // The parse error itself carries file and line; the outer one only says "could not parse".
-                let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
-                Error::new(format!("cannot read the AWS profiles: {}", detail.replace('\n', " ")))
-            })?;
+        let set = aws_config::profile::load(fs, env, &ProfileFiles::default(), None).await.map_err(|e| {
+            // The parse error itself carries file and line; the outer one only says "could not parse".
+            let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            Error::new(format!("cannot read the AWS profiles: {}", detail.replace('\n', " ")))
+        })?;
         Ok(Profiles { set, files: profile_file_paths(env) })
     }
 

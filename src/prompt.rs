@@ -36,9 +36,7 @@ mod imp {
     use std::time::{Duration, Instant};
 
     fn open_tty() -> Result<File, PromptError> {
-        OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| {
-            PromptError::NoTerminal(e.to_string())
-        })
+        OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| PromptError::NoTerminal(e.to_string()))
     }
 
     pub fn tell(message: &str) -> Result<(), PromptError> {
@@ -104,7 +102,7 @@ mod imp {
                 Ok(0) => break Err(PromptError::Cancelled),
                 Ok(_) => match b[0] {
                     b'\r' | b'\n' => break Ok(line.clone()),
-                    0x03 => break Err(PromptError::Cancelled),         // Ctrl-C
+                    0x03 => break Err(PromptError::Cancelled), // Ctrl-C
                     0x04 if line.is_empty() => break Err(PromptError::Cancelled), // Ctrl-D
                     0x7f | 0x08 => {
                         line.pop();
@@ -146,10 +144,7 @@ mod imp {
 
     pub fn read_hidden(prompt: &str, _timeout: Duration) -> Result<String, PromptError> {
         // rpassword reads from CONIN$ with echo disabled.
-        std::fs::OpenOptions::new()
-            .read(true)
-            .open("CONIN$")
-            .map_err(|e| PromptError::NoTerminal(e.to_string()))?;
+        std::fs::OpenOptions::new().read(true).open("CONIN$").map_err(|e| PromptError::NoTerminal(e.to_string()))?;
         rpassword::prompt_password(format!("\r\n{prompt}")).map_err(|e| PromptError::Io(e.to_string()))
     }
 }

@@ -81,7 +81,13 @@ impl Resolver {
     fn session_key(&self, run: &Run<'_>, mfa: &Mfa) -> Key {
         Key::new(
             Kind::MfaSession,
-            &[&run.base_id, &mfa.serial, &self.settings.mfa_session_seconds.to_string(), &run.plan.region, &run.sts.endpoint],
+            &[
+                &run.base_id,
+                &mfa.serial,
+                &self.settings.mfa_session_seconds.to_string(),
+                &run.plan.region,
+                &run.sts.endpoint,
+            ],
         )
     }
 

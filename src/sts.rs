@@ -89,9 +89,7 @@ impl StsTarget {
 
     async fn client(&self, caller: &Creds) -> aws_sdk_sts::Client {
         let config = self.config.get_or_init(|| sdk_config(self.profile.as_deref(), &self.region)).await;
-        let conf = aws_sdk_sts::config::Builder::from(config)
-            .credentials_provider(caller.to_sdk())
-            .build();
+        let conf = aws_sdk_sts::config::Builder::from(config).credentials_provider(caller.to_sdk()).build();
         aws_sdk_sts::Client::from_conf(conf)
     }
 
@@ -107,7 +105,9 @@ impl StsTarget {
             .send()
             .await
             .map_err(|e| self.explain(e, &format!("GetSessionToken with MFA device {serial}")))?;
-        out.credentials().and_then(from_sts).ok_or_else(|| self.incomplete(&format!("GetSessionToken with MFA device {serial}")))
+        out.credentials()
+            .and_then(from_sts)
+            .ok_or_else(|| self.incomplete(&format!("GetSessionToken with MFA device {serial}")))
     }
 
     pub async fn assume_role(
@@ -130,11 +130,10 @@ impl StsTarget {
         if let Some((serial, code)) = mfa {
             req = req.serial_number(serial).token_code(code);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| self.explain(e, &format!("AssumeRole into {}", step.role_arn)))?;
-        out.credentials().and_then(from_sts).ok_or_else(|| self.incomplete(&format!("AssumeRole into {}", step.role_arn)))
+        let out = req.send().await.map_err(|e| self.explain(e, &format!("AssumeRole into {}", step.role_arn)))?;
+        out.credentials()
+            .and_then(from_sts)
+            .ok_or_else(|| self.incomplete(&format!("AssumeRole into {}", step.role_arn)))
     }
 
     fn incomplete(&self, what: &str) -> Error {
@@ -163,7 +162,9 @@ impl StsTarget {
                         "STS rejected the MFA code for {what}: the code is wrong or was already used ({msg})"
                     ))
                 } else if code.contains("Throttl") || code == "RequestLimitExceeded" {
-                    Error::new(format!("STS kept throttling {what} after 3 attempts ({code}: {msg}); wait a minute and retry"))
+                    Error::new(format!(
+                        "STS kept throttling {what} after 3 attempts ({code}: {msg}); wait a minute and retry"
+                    ))
                 } else {
                     Error::new(format!("STS refused {what}: {code}: {msg}"))
                 }
