@@ -115,6 +115,19 @@ pub struct PluginConfig {
     pub files_read: Vec<PathBuf>,
 }
 
+/// The settings of a project without any configuration file.
+impl Default for PluginConfig {
+    fn default() -> Self {
+        PluginConfig {
+            aws_profiles: BTreeMap::new(),
+            assume_role: None,
+            mfa_session_duration_seconds: DEFAULT_MFA_SESSION_SECONDS,
+            mfa_strategy: MfaStrategy::Auto,
+            files_read: Vec::new(),
+        }
+    }
+}
+
 /// What configuration loading depends on, so tests need no real HOME or cwd.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigInputs {

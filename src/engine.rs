@@ -53,13 +53,9 @@ impl Engine {
     fn new(disabled: bool) -> Engine {
         let config = if disabled { Err(Error::new("disabled")) } else { config::load(&ConfigInputs::from_process()) };
         let cache = open_cache();
-        let settings = match &config {
-            Ok(c) => Settings { mfa_session_seconds: c.mfa_session_duration_seconds, strategy: c.mfa_strategy },
-            Err(_) => Settings {
-                mfa_session_seconds: config::DEFAULT_MFA_SESSION_SECONDS,
-                strategy: config::MfaStrategy::Auto,
-            },
-        };
+        let defaults = PluginConfig::default();
+        let c = config.as_ref().unwrap_or(&defaults);
+        let settings = Settings { mfa_session_seconds: c.mfa_session_duration_seconds, strategy: c.mfa_strategy };
         Engine {
             disabled,
             config,
@@ -100,7 +96,7 @@ impl Engine {
     }
 
     pub async fn plan(&self, account: &str, mode: Mode) -> Result<Plan> {
-        let config = self.config.as_ref().map_err(Clone::clone)?;
+        let config = self.config()?;
         let profiles = self.profiles().await?;
         let inputs = PlanInputs { config, profiles: &profiles, env: &env_var };
         plan::plan_for(&inputs, account, mode)?.ok_or_else(|| {
@@ -114,20 +110,8 @@ impl Engine {
     /// The plan for one AWS profile, mapped or not (companion command `--profile`). The project
     /// configuration only supplies settings, so a broken one does not stop this.
     pub async fn plan_for_profile(&self, name: &str) -> Result<Plan> {
-        let fallback;
-        let config = match &self.config {
-            Ok(c) => c,
-            Err(_) => {
-                fallback = PluginConfig {
-                    aws_profiles: Default::default(),
-                    assume_role: None,
-                    mfa_session_duration_seconds: config::DEFAULT_MFA_SESSION_SECONDS,
-                    mfa_strategy: config::MfaStrategy::Auto,
-                    files_read: Vec::new(),
-                };
-                &fallback
-            }
-        };
+        let defaults = PluginConfig::default();
+        let config = self.config.as_ref().unwrap_or(&defaults);
         let profiles = self.profiles().await?;
         plan::plan_for_profile(&PlanInputs { config, profiles: &profiles, env: &env_var }, name)
     }
