@@ -220,3 +220,19 @@ test.serial('an AccessDenied for a role whose name contains "MFA" is not mistake
   t.regex(e.message, /STS refused AssumeRole into arn:aws:iam::333333333333:role\/AdminMFARole: AccessDenied: User: .* is not authorized/)
   t.notRegex(e.message, /MFA code/)
 })
+
+test.serial('profile endpoint_url and a services section point our STS calls at the configured endpoint', async (t) => {
+  const w = world({
+    config:
+      STATIC +
+      `[profile direct]\nrole_arn = arn:aws:iam::${C}:role/Direct\nsource_profile = shared\nendpoint_url = ${stub.url}\n` +
+      `[profile viaservices]\nrole_arn = arn:aws:iam::${B}:role/ViaServices\nsource_profile = shared\nservices = local-sts\n` +
+      `[services local-sts]\nsts =\n  endpoint_url = ${stub.url}\n`,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [C]: 'direct', [B]: 'viaservices' } } },
+  })
+  // No AWS_ENDPOINT_URL*: only the profiles say where STS is.
+  const { source } = loadSource(w)
+  await source.getProvider(C, 0, {})
+  await source.getProvider(B, 0, {})
+  t.deepEqual(stub.calls.map((c) => c.roleArn).sort(), [`arn:aws:iam::${B}:role/ViaServices`, `arn:aws:iam::${C}:role/Direct`])
+})

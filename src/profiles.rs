@@ -41,6 +41,26 @@ impl Profiles {
         })
     }
 
+    /// Where the AWS SDK sends STS calls for `profile`, when not to the default endpoint. Same
+    /// precedence as the SDK: `AWS_ENDPOINT_URL_STS`, the profile's `services` section,
+    /// `AWS_ENDPOINT_URL`, the profile's `endpoint_url`. For messages and cache keys only: the
+    /// SDK itself resolves the endpoint it uses.
+    pub fn sts_endpoint(&self, profile: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let prop = |k: &str| profile.and_then(|p| self.get(p)).and_then(|p| p.get(k)).map(str::to_string);
+        let from_services = || {
+            let section = prop("services")?;
+            let key = aws_runtime::env_config::property::PropertiesKey::builder()
+                .section_key("services")
+                .section_name(section)
+                .property_name("sts")
+                .sub_property_name("endpoint_url")
+                .build()
+                .ok()?;
+            self.set.other_sections().get(&key).cloned()
+        };
+        env("AWS_ENDPOINT_URL_STS").or_else(from_services).or_else(|| env("AWS_ENDPOINT_URL")).or_else(|| prop("endpoint_url"))
+    }
+
     pub fn has_sso_session(&self, name: &str) -> bool {
         self.set.sso_session(name).is_some()
     }
@@ -57,4 +77,30 @@ fn profile_file_paths(env: &Env) -> Vec<String> {
         },
     };
     vec![pick("AWS_CONFIG_FILE", ".aws/config"), pick("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::tests::profiles;
+
+    #[test]
+    fn sts_endpoint_precedence_matches_the_sdk() {
+        let p = profiles(
+            "[profile both]\nendpoint_url = http://global\nservices = svc\n[services svc]\nsts =\n  endpoint_url = http://service\n\
+             [profile global]\nendpoint_url = http://global\n[profile none]\nregion = eu-west-1\n",
+        );
+        let none = |_: &str| None;
+        let env_all = |k: &str| match k {
+            "AWS_ENDPOINT_URL_STS" => Some("http://env-sts".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://env-all".to_string()),
+            _ => None,
+        };
+        let env_global = |k: &str| (k == "AWS_ENDPOINT_URL").then(|| "http://env-all".to_string());
+        assert_eq!(p.sts_endpoint(Some("both"), &env_all).as_deref(), Some("http://env-sts"));
+        assert_eq!(p.sts_endpoint(Some("both"), &env_global).as_deref(), Some("http://service"));
+        assert_eq!(p.sts_endpoint(Some("global"), &env_global).as_deref(), Some("http://env-all"));
+        assert_eq!(p.sts_endpoint(Some("global"), &none).as_deref(), Some("http://global"));
+        assert_eq!(p.sts_endpoint(Some("none"), &none), None);
+        assert_eq!(p.sts_endpoint(None, &none), None);
+    }
 }

@@ -66,7 +66,11 @@ impl Resolver {
         let run = Run {
             plan,
             profiles,
-            sts: StsTarget::new(plan.endpoint_profile.as_deref(), &plan.region),
+            sts: StsTarget::new(
+                plan.endpoint_profile.as_deref(),
+                &plan.region,
+                profiles.sts_endpoint(plan.endpoint_profile.as_deref(), &|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
+            ),
             base_id: base::base_identity(&plan.base),
         };
         match (plan.steps.len(), &plan.mfa) {

@@ -73,12 +73,9 @@ pub async fn sdk_config(profile: Option<&str>, region: &str) -> SdkConfig {
 }
 
 impl StsTarget {
-    pub fn new(profile: Option<&str>, region: &str) -> StsTarget {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_STS")
-            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-            .ok()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| format!("sts.{region} (regional endpoint)"));
+    /// `endpoint`: the configured override, if any (see `Profiles::sts_endpoint`).
+    pub fn new(profile: Option<&str>, region: &str, endpoint: Option<String>) -> StsTarget {
+        let endpoint = endpoint.unwrap_or_else(|| format!("sts.{region} (regional endpoint)"));
         StsTarget {
             profile: profile.map(str::to_string),
             region: region.to_string(),
