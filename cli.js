@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict'
-// The `cdk-mfa-rs` companion command. Everything happens in Rust (src/cli.rs): this only hands
+// The `cdk-mfa-rs` companion command. Everything happens in Rust (src/cli/): this only hands
 // over the arguments and sets the exit code. A failure is one line `cdk-mfa-rs: <reason>` on stderr.
 function fail(e) {
   const msg = String((e && e.message) || e).replace(/^cdk-mfa-rs: /, '').replace(/\s+/g, ' ').trim()

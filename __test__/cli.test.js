@@ -1,5 +1,5 @@
 'use strict'
-// Issue "companion command": `cdk-mfa-rs` (cli.js → src/cli.rs) run as a real process for every
+// Issue "companion command": `cdk-mfa-rs` (cli.js → src/cli/) run as a real process for every
 // scenario: status, login, logout, doctor, credential-process, export, their failure paths, and
 // credential-process driven by the real AWS CLI (in a pty, through the STS stub in front of moto).
 const test = require('ava')

@@ -58,7 +58,10 @@ impl Profiles {
                 .ok()?;
             self.set.other_sections().get(&key).cloned()
         };
-        env("AWS_ENDPOINT_URL_STS").or_else(from_services).or_else(|| env("AWS_ENDPOINT_URL")).or_else(|| prop("endpoint_url"))
+        env("AWS_ENDPOINT_URL_STS")
+            .or_else(from_services)
+            .or_else(|| env("AWS_ENDPOINT_URL"))
+            .or_else(|| prop("endpoint_url"))
     }
 
     pub fn has_sso_session(&self, name: &str) -> bool {
