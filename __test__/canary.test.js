@@ -8,9 +8,7 @@ const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { startMoto } = require('./helpers/moto')
-const { startStsStub } = require('./helpers/sts-stub')
-const { makeTempHome, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
+const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
 const { runInPty } = require('./helpers/pty')
 
 const PLUGIN = path.resolve(__dirname, '..')
@@ -23,23 +21,11 @@ const ENV_SECRET = 'CANARY-env-secret-51be02'
 const TYPED_CODE = '271828'
 const ENV_CODE = '314159'
 
-let moto
-let stub
-const homes = []
+const suite = motoSuite(test, { stub: true })
 const outputs = [] // {scenario, text}
-test.before(async () => {
-  moto = await startMoto()
-  stub = await startStsStub({ upstream: moto.url })
-})
-test.after.always(async () => {
-  if (stub) await stub.stop()
-  if (moto) await moto.stop()
-  if (!process.env.KEEP_TMP) for (const h of homes) h.cleanup()
-})
 
 function scenarioHome(config, credentials) {
-  const home = makeTempHome('cdk-mfa-canary-')
-  homes.push(home)
+  const home = suite.home('cdk-mfa-canary-')
   writeAwsConfig(home, config, credentials)
   return home
 }
@@ -59,8 +45,8 @@ function filesOutsideCache(root, cacheDir) {
 }
 
 function assertNoSecrets(t, home, cacheDir) {
-  const secrets = [LONG_TERM, ENV_SECRET, TYPED_CODE, ENV_CODE, ...stub.issuedSecrets]
-  t.true(stub.issuedSecrets.size > 0, 'STS issued credentials in this scenario')
+  const secrets = [LONG_TERM, ENV_SECRET, TYPED_CODE, ENV_CODE, ...suite.stub.issuedSecrets]
+  t.true(suite.stub.issuedSecrets.size > 0, 'STS issued credentials in this scenario')
   for (const { scenario, text } of outputs) {
     for (const s of secrets) t.false(text.includes(s), `${scenario}: output contains a secret (${s.slice(0, 6)}…)`)
   }
@@ -109,15 +95,15 @@ test.serial('profiles with MFA on a terminal, the companion command, and a refus
   const appDir = path.join(home.home, 'app')
   makeCdkApp(appDir, [{ name: 'CanaryDev', account: A }, { name: 'CanaryProd', account: B }], { plugin: [PLUGIN] })
   fs.writeFileSync(path.join(appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A]: 'dev', [B]: 'prod' } }))
-  const extra = { AWS_ENDPOINT_URL_STS: stub.url, CDK_MFA_RS_CACHE_DIR: cacheDir }
+  const extra = { AWS_ENDPOINT_URL_STS: suite.stub.url, CDK_MFA_RS_CACHE_DIR: cacheDir }
 
-  const boot = await runCdk(['bootstrap', `aws://${A}/us-east-1`, `aws://${B}/us-east-1`], { cwd: appDir, home, motoUrl: moto.url, env: { ...extra, CDK_MFA_CODE: ENV_CODE } })
+  const boot = await runCdk(['bootstrap', `aws://${A}/us-east-1`, `aws://${B}/us-east-1`], { cwd: appDir, home, motoUrl: suite.moto.url, env: { ...extra, CDK_MFA_CODE: ENV_CODE } })
   record('bootstrap', boot.stdout, boot.stderr)
   t.is(boot.code, 0, boot.stderr)
   fs.rmSync(cacheDir, { recursive: true, force: true })
 
   const deploy = await runInPty(CDK_BIN, ['deploy', '--all', '--require-approval', 'never', '--method=direct', '--no-notices'], {
-    env: cdkEnv({ home, motoUrl: moto.url, env: extra }),
+    env: cdkEnv({ home, motoUrl: suite.moto.url, env: extra }),
     cwd: appDir,
     answers: [TYPED_CODE],
     timeoutMs: 240000,
@@ -125,18 +111,18 @@ test.serial('profiles with MFA on a terminal, the companion command, and a refus
   record('deploy (pty)', deploy.transcript)
   t.is(deploy.exitCode, 0, deploy.transcript)
   t.is(deploy.prompts, 1)
-  t.is((await listStacks(moto.url, B)).filter((s) => s.name === 'CanaryProd').length, 1)
+  t.is((await listStacks(suite.moto.url, B)).filter((s) => s.name === 'CanaryProd').length, 1)
 
-  const env = cdkEnv({ home, motoUrl: moto.url, env: extra })
+  const env = cdkEnv({ home, motoUrl: suite.moto.url, env: extra })
   for (const args of [['status'], ['status', '--json'], ['doctor']]) {
     const r = await runCli(args, env, appDir)
     record(`cdk-mfa-rs ${args.join(' ')}`, r.out)
   }
 
-  stub.setFaults({ denyRoles: [`arn:aws:iam::${A}:role/AdminMFARole`] })
+  suite.stub.setFaults({ denyRoles: [`arn:aws:iam::${A}:role/AdminMFARole`] })
   fs.rmSync(cacheDir, { recursive: true, force: true })
-  const refused = await runCdk(['diff', '--no-notices'], { cwd: appDir, home, motoUrl: moto.url, env: { ...extra, CDK_MFA_CODE: '161803' } })
-  stub.resetFaults()
+  const refused = await runCdk(['diff', '--no-notices'], { cwd: appDir, home, motoUrl: suite.moto.url, env: { ...extra, CDK_MFA_CODE: '161803' } })
+  suite.stub.resetFaults()
   record('refused role', refused.stdout, refused.stderr)
   t.regex(refused.stdout + refused.stderr, /AccessDenied/)
 
@@ -150,18 +136,18 @@ test.serial('pipeline: conventional roles with keys in the environment: no secre
   makeCdkApp(appDir, [{ name: 'PipeA', account: A }, { name: 'PipeB', account: B }], { plugin: [PLUGIN] })
   fs.writeFileSync(path.join(appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ assumeRole: { externalId: 'canary-ext' } }))
   const env = {
-    AWS_ENDPOINT_URL_STS: stub.url,
+    AWS_ENDPOINT_URL_STS: suite.stub.url,
     CDK_MFA_RS_CACHE_DIR: cacheDir,
     AWS_ACCESS_KEY_ID: 'AKIACANARYPIPELINE01',
     AWS_SECRET_ACCESS_KEY: ENV_SECRET,
   }
-  const opts = { cwd: appDir, home, motoUrl: moto.url, env }
+  const opts = { cwd: appDir, home, motoUrl: suite.moto.url, env }
   const boot = await runCdk(['bootstrap', `aws://${A}/us-east-1`, `aws://${B}/us-east-1`], opts)
   record('pipeline bootstrap', boot.stdout, boot.stderr)
   t.is(boot.code, 0, boot.stderr)
   const deploy = await runCdk(['deploy', '--all', '--require-approval', 'never', '--method=direct'], opts)
   record('pipeline deploy', deploy.stdout, deploy.stderr)
   t.is(deploy.code, 0, deploy.stderr)
-  t.true(stub.calls.some((c) => c.roleArn === `arn:aws:iam::${B}:role/cdk-writeRole` && c.externalId === 'canary-ext'))
+  t.true(suite.stub.calls.some((c) => c.roleArn === `arn:aws:iam::${B}:role/cdk-writeRole` && c.externalId === 'canary-ext'))
   assertNoSecrets(t, home, cacheDir)
 })

@@ -5,9 +5,7 @@
 const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
-const { startMoto } = require('./helpers/moto')
-const { startStsStub } = require('./helpers/sts-stub')
-const { makeTempHome, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
+const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
 const { runInPty } = require('./helpers/pty')
 
 const PLUGIN = path.resolve(__dirname, '..')
@@ -15,22 +13,10 @@ const ACCOUNTS = ['111111111111', '222222222222', '333333333333']
 const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
 const BASE_SECRET = 'long-term-secret-canary'
 
-let moto
-let stub
-const homes = []
-test.before(async () => {
-  moto = await startMoto()
-  stub = await startStsStub({ upstream: moto.url })
-})
-test.after.always(async () => {
-  if (stub) await stub.stop()
-  if (moto) await moto.stop()
-  if (!process.env.KEEP_TMP) for (const h of homes) h.cleanup()
-})
+const suite = motoSuite(test, { stub: true })
 
 function setup(stackPrefix) {
-  const home = makeTempHome()
-  homes.push(home)
+  const home = suite.home()
   writeAwsConfig(
     home,
     ['[profile base]', 'region = us-east-1', ...ACCOUNTS.flatMap((a, i) => [
@@ -49,15 +35,15 @@ function setup(stackPrefix) {
     path.join(appDir, 'cdkmultiprofileplugin.json'),
     JSON.stringify({ awsProfiles: Object.fromEntries(ACCOUNTS.map((a, i) => [a, `mfa${i}`])) }),
   )
-  const env = { AWS_ENDPOINT_URL_STS: stub.url, CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') }
+  const env = { AWS_ENDPOINT_URL_STS: suite.stub.url, CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') }
   return { home, appDir, stacks, env }
 }
 
-const gstCalls = () => stub.calls.filter((c) => c.action === 'GetSessionToken')
+const gstCalls = () => suite.stub.calls.filter((c) => c.action === 'GetSessionToken')
 
 function deployInPty(s, answers) {
   return runInPty(CDK_BIN, ['deploy', '--all', '--require-approval', 'never', '--method=direct', '--concurrency', '3', '--no-notices'], {
-    env: cdkEnv({ home: s.home, motoUrl: moto.url, env: { ...s.env, TERM: 'xterm-256color' } }),
+    env: cdkEnv({ home: s.home, motoUrl: suite.moto.url, env: { ...s.env, TERM: 'xterm-256color' } }),
     cwd: s.appDir,
     answers,
     timeoutMs: 240000,
@@ -70,12 +56,12 @@ async function bootstrapThenForget(s, code) {
   const boot = await runCdk(['bootstrap', ...ACCOUNTS.map((a) => `aws://${a}/us-east-1`)], {
     cwd: s.appDir,
     home: s.home,
-    motoUrl: moto.url,
+    motoUrl: suite.moto.url,
     env: { ...s.env, CDK_MFA_CODE: code },
   })
   const gst = gstCalls().length
   for (const f of fs.readdirSync(s.env.CDK_MFA_RS_CACHE_DIR)) fs.rmSync(path.join(s.env.CDK_MFA_RS_CACHE_DIR, f))
-  stub.clearCalls()
+  suite.stub.clearCalls()
   return { ...boot, gst }
 }
 
@@ -95,12 +81,12 @@ test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessio
   t.false(first.transcript.includes('654321'))
   t.false(first.transcript.includes(BASE_SECRET))
   for (const st of s.stacks) {
-    const names = (await listStacks(moto.url, st.account)).map((x) => `${x.name}:${x.status}`)
+    const names = (await listStacks(suite.moto.url, st.account)).map((x) => `${x.name}:${x.status}`)
     t.true(names.includes(`${st.name}:CREATE_COMPLETE`), `${st.account}: ${names}`)
   }
   t.log(first.transcript.split(/\r?\n/).filter((l) => /MFA token|cdk-mfa-rs/.test(l)).join('\n'))
 
-  stub.clearCalls()
+  suite.stub.clearCalls()
   const second = await deployInPty(s, [])
   t.is(second.exitCode, 0, second.transcript)
   t.is(second.prompts, 0)
@@ -114,7 +100,7 @@ test.serial('two cdk processes started at the same moment with an empty cache: 1
   // Both runs synthesize; only one may ask. Each pty answers at most one prompt.
   const synth = (answers, out) =>
     runInPty(CDK_BIN, ['diff', '--output', out, '--no-notices'], {
-      env: cdkEnv({ home: s.home, motoUrl: moto.url, env: s.env }),
+      env: cdkEnv({ home: s.home, motoUrl: suite.moto.url, env: s.env }),
       cwd: s.appDir,
       answers,
       timeoutMs: 180000,

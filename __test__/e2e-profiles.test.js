@@ -5,27 +5,17 @@
 const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
-const { startMoto } = require('./helpers/moto')
-const { makeTempHome, writeAwsConfig, makeCdkApp, runCdk, listStacks, createStaticKeys, getSsmParameter } = require('./helpers/cdk')
+const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, listStacks, createStaticKeys, getSsmParameter } = require('./helpers/cdk')
 
 const PLUGIN = path.resolve(__dirname, '..')
 const A = '111111111111'
 const B = '222222222222'
 
-let moto
-const homes = []
-test.before(async () => {
-  moto = await startMoto()
-})
-test.after.always(async () => {
-  if (moto) await moto.stop()
-  if (!process.env.KEEP_TMP) for (const h of homes) h.cleanup()
-})
+const suite = motoSuite(test)
 
 test.serial('cdk bootstrap + deploy --all into two accounts: static-key profile and role profile', async (t) => {
-  const home = makeTempHome()
-  homes.push(home)
-  const keysA = await createStaticKeys(moto.url, A, 'deployer-a')
+  const home = suite.home()
+  const keysA = await createStaticKeys(suite.moto.url, A, 'deployer-a')
   // No [default]: the CLI has no default credentials and asks the plugin for both accounts.
   writeAwsConfig(
     home,
@@ -59,7 +49,7 @@ test.serial('cdk bootstrap + deploy --all into two accounts: static-key profile 
   ]
   makeCdkApp(appDir, stacks, { plugin: [PLUGIN] })
   fs.writeFileSync(path.join(appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A]: 'dev', [B]: 'prod' } }))
-  const opts = { cwd: appDir, home, motoUrl: moto.url, env: { CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') } }
+  const opts = { cwd: appDir, home, motoUrl: suite.moto.url, env: { CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') } }
 
   const boot = await runCdk(['bootstrap', `aws://${A}/us-east-1`, `aws://${B}/us-east-1`], opts)
   t.is(boot.code, 0, `cdk bootstrap failed:\n${boot.stdout}\n${boot.stderr}`)
@@ -70,9 +60,9 @@ test.serial('cdk bootstrap + deploy --all into two accounts: static-key profile 
   t.is(deploy.code, 0, `cdk deploy failed:\n${deploy.stdout}\n${deploy.stderr}`)
 
   for (const s of stacks) {
-    const names = (await listStacks(moto.url, s.account)).map((x) => `${x.name}:${x.status}`).sort()
+    const names = (await listStacks(suite.moto.url, s.account)).map((x) => `${x.name}:${x.status}`).sort()
     t.deepEqual(names, ['CDKToolkit:CREATE_COMPLETE', `${s.name}:CREATE_COMPLETE`], `stacks in ${s.account}`)
-    t.is(await getSsmParameter(moto.url, s.account, `/cdk-mfa-test/${s.name}`), s.account)
+    t.is(await getSsmParameter(suite.moto.url, s.account, `/cdk-mfa-test/${s.name}`), s.account)
   }
   // Nothing secret in the CLI's output.
   for (const out of [boot.stdout, boot.stderr, deploy.stdout, deploy.stderr]) {

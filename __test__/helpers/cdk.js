@@ -290,3 +290,36 @@ module.exports = {
   CDK_BIN,
   NODE_MODULES,
 }
+
+/**
+ * The common frame of end-to-end test files: moto (and, with `stub: true`, the counting STS stub
+ * in proxy mode in front of it) started before the tests and stopped after; temporary homes made
+ * with `suite.home()` are removed after (unless KEEP_TMP is set).
+ * @returns {{moto: object, stub: object|null, home: (prefix?: string) => object}}
+ */
+function motoSuite(test, { stub = false } = {}) {
+  const { startMoto } = require('./moto')
+  const { startStsStub } = require('./sts-stub')
+  const homes = []
+  const suite = {
+    moto: null,
+    stub: null,
+    home(prefix) {
+      const h = makeTempHome(prefix)
+      homes.push(h)
+      return h
+    },
+  }
+  test.before(async () => {
+    suite.moto = await startMoto()
+    if (stub) suite.stub = await startStsStub({ upstream: suite.moto.url })
+  })
+  test.after.always(async () => {
+    if (suite.stub) await suite.stub.stop()
+    if (suite.moto) await suite.moto.stop()
+    if (!process.env.KEEP_TMP) for (const h of homes) h.cleanup()
+  })
+  return suite
+}
+
+module.exports.motoSuite = motoSuite
