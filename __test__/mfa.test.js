@@ -289,3 +289,30 @@ test.serial('Ctrl-C at the prompt: the process stops, the terminal is restored, 
   t.deepEqual(fs.readdirSync(w.cacheDir).filter((f) => f.endsWith('.json')), [])
   t.is(suite.stub.calls.length, 0)
 })
+
+test.serial('credential_process base: long-term keys → one GetSessionToken; temporary keys → MFA on AssumeRole', async (t) => {
+  const proc = (json) => `credential_process = echo '${JSON.stringify(json)}'`
+  const role = `[profile r]\nrole_arn = arn:aws:iam::${ACCOUNTS[0]}:role/R\nsource_profile = src\nmfa_serial = ${SERIAL}\n`
+  const project = { 'cdkmultiprofileplugin.json': { awsProfiles: { [ACCOUNTS[0]]: 'r' } } }
+
+  let w = suite.world({ config: `[profile src]\n${proc({ Version: 1, AccessKeyId: 'AKIAPROCESSKEY000001', SecretAccessKey: 'p' })}\n${role}`, project })
+  let r = await resolveInChild({ requests: [[ACCOUNTS[0], 1]] }, { env: envFor(w, { CDK_MFA_CODE: '202020' }), cwd: w.cwd })
+  t.falsy(r.results[0].error)
+  t.is(count('GetSessionToken'), 1)
+  t.is(suite.stub.calls.find((c) => c.action === 'GetSessionToken').accessKeyId, 'AKIAPROCESSKEY000001')
+  t.is(suite.stub.calls.find((c) => c.action === 'AssumeRole').serialNumber, null)
+
+  suite.stub.clearCalls()
+  const expiration = new Date(Date.now() + 3600 * 1000).toISOString()
+  w = suite.world({
+    config: `[profile src]\n${proc({ Version: 1, AccessKeyId: 'ASIAPROCESSKEY000001', SecretAccessKey: 'p', SessionToken: 't', Expiration: expiration })}\n${role}`,
+    project,
+  })
+  r = await resolveInChild({ requests: [[ACCOUNTS[0], 1]] }, { env: envFor(w, { CDK_MFA_CODE: '303030' }), cwd: w.cwd })
+  t.falsy(r.results[0].error)
+  t.is(count('GetSessionToken'), 0)
+  const ar = suite.stub.calls.find((c) => c.action === 'AssumeRole')
+  t.is(ar.serialNumber, SERIAL)
+  t.is(ar.tokenCode, '303030')
+  t.is(ar.accessKeyId, 'ASIAPROCESSKEY000001')
+})
