@@ -236,3 +236,25 @@ test.serial('profile endpoint_url and a services section point our STS calls at 
   await source.getProvider(B, 0, {})
   t.deepEqual(stub.calls.map((c) => c.roleArn).sort(), [`arn:aws:iam::${B}:role/ViaServices`, `arn:aws:iam::${C}:role/Direct`])
 })
+
+test.serial('web identity profile as the source of a role: aws-config exchanges the token, we assume the role', async (t) => {
+  const tokenFile = require('node:path').join(require('node:os').tmpdir(), `cdk-mfa-rs-wi-${process.pid}`)
+  require('node:fs').writeFileSync(tokenFile, 'header.payload.signature')
+  const w = world({
+    config:
+      `[profile wi]\nrole_arn = arn:aws:iam::${A}:role/WebIdentity\nweb_identity_token_file = ${tokenFile}\nrole_session_name = wi\n` +
+      `[profile deploy]\nrole_arn = arn:aws:iam::${B}:role/Deploy\nsource_profile = wi\n`,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [B]: 'deploy' } } },
+  })
+  const { source } = loadSource(w, { AWS_ENDPOINT_URL_STS: stub.url })
+  const c = await source.getProvider(B, 1, {})
+  t.true(c.expiration instanceof Date)
+  t.deepEqual(
+    stub.calls.map((x) => [x.action, x.roleArn]),
+    [
+      ['AssumeRoleWithWebIdentity', `arn:aws:iam::${A}:role/WebIdentity`],
+      ['AssumeRole', `arn:aws:iam::${B}:role/Deploy`],
+    ],
+  )
+  require('node:fs').rmSync(tokenFile)
+})

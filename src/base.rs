@@ -68,6 +68,32 @@ fn fix_hint(base: &Base) -> String {
     }
 }
 
+/// The informative part of an aws-config error chain, on one line: a service's `code: message`
+/// where there is one, else the distinct messages of the chain ("an error occurred while loading
+/// credentials" wrappers left out).
+fn reason(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(meta) = err.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            return format!("{}: {}", meta.code().unwrap_or("error"), meta.message().unwrap_or("(no message)"));
+        }
+        let text = err.to_string().replace('\n', " ");
+        let generic = text.starts_with("an error occurred while loading credentials")
+            || text == "service error"
+            || text.starts_with("unhandled error");
+        if !generic && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    if parts.is_empty() {
+        DisplayErrorContext(e).to_string().replace('\n', " ")
+    } else {
+        parts.join(": ")
+    }
+}
+
 pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
     let base = &plan.base;
     if let Base::StaticKeys { profile, .. } = base {
@@ -106,12 +132,9 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
     let timeout = base_timeout();
     match tokio::time::timeout(timeout, provider.provide_credentials()).await {
         Ok(Ok(c)) => Ok(Creds::from_sdk(&c)),
-        Ok(Err(e)) => Err(Error::new(format!(
-            "cannot get credentials from {}: {}{}",
-            describe(base),
-            DisplayErrorContext(&e).to_string().replace('\n', " "),
-            fix_hint(base)
-        ))),
+        Ok(Err(e)) => {
+            Err(Error::new(format!("cannot get credentials from {}: {}{}", describe(base), reason(&e), fix_hint(base))))
+        }
         Err(_) => Err(Error::new(format!(
             "{} gave no credentials within {} s{}",
             describe(base),

@@ -283,7 +283,7 @@ class StsStub {
   _check(call) {
     const f = this.faults
     const a = call.action
-    if (!['AssumeRole', 'GetSessionToken', 'GetCallerIdentity'].includes(a)) {
+    if (!['AssumeRole', 'AssumeRoleWithWebIdentity', 'GetSessionToken', 'GetCallerIdentity'].includes(a)) {
       return { status: 400, code: 'InvalidAction', message: `Could not find operation ${a} for version 2011-06-15` }
     }
     if (a === 'AssumeRole') {
@@ -375,7 +375,7 @@ class StsStub {
       this.issued.set(creds.accessKeyId, { arn: callerArn, account, userId: 'AIDA' + randChars(17) })
       body = okXml('GetSessionToken', credentialsXml(creds), rid)
     } else {
-      // AssumeRole
+      // AssumeRole (and AssumeRoleWithWebIdentity, which answers the same shape)
       const creds = this._newCreds(call.durationSeconds ?? 3600)
       const m = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(call.roleArn)
       const partition = m ? m[1] : 'aws'
@@ -385,7 +385,7 @@ class StsStub {
       const roleId = 'AROA' + randChars(17)
       this.issued.set(creds.accessKeyId, { arn, account, userId: `${roleId}:${call.roleSessionName}` })
       body = okXml(
-        'AssumeRole',
+        call.action === 'AssumeRoleWithWebIdentity' ? call.action : 'AssumeRole',
         `    <AssumedRoleUser>\n      <AssumedRoleId>${roleId}:${xmlEscape(call.roleSessionName)}</AssumedRoleId>\n` +
           `      <Arn>${xmlEscape(arn)}</Arn>\n    </AssumedRoleUser>\n` +
           credentialsXml(creds) +
