@@ -78,6 +78,9 @@ test.serial('SSO token expired: says to run aws sso login for the profile', asyn
   oneLine(t, r.error)
   t.regex(r.error, /SSO profile target/)
   t.regex(r.error, /run `aws sso login --profile target`/)
+  t.regex(r.error, /the SSO token has expired/)
+  t.false(r.error.includes('ProviderError'), 'no debug dump of the error chain')
+  t.true(r.error.length < 300, r.error)
   t.true(r.ms < 10000)
 })
 
