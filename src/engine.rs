@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 use crate::cache::{self, DiskCache};
 use crate::config::{self, ConfigInputs, Mode, PluginConfig};
 use crate::creds::Creds;
+use crate::env_var;
 use crate::error::{Error, Result};
 use crate::plan::{self, Plan, PlanInputs};
 use crate::profiles::Profiles;
@@ -34,10 +35,6 @@ pub fn notice(line: &str) {
 
 pub fn warn(message: &str) {
     notice(&format!("warning: {message}"));
-}
-
-fn env_var(k: &str) -> Option<String> {
-    std::env::var(k).ok().filter(|v| !v.is_empty())
 }
 
 impl Engine {

@@ -29,6 +29,11 @@ use napi::bindgen_prelude::*;
 use crate::config::Mode;
 use crate::engine::Engine;
 
+/// An environment variable, `None` when unset or empty (as the AWS tools treat empty values).
+pub fn env_var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
 /// The home directory, from the environment only (an unset HOME must not be guessed).
 pub fn home_dir() -> Option<PathBuf> {
     let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };

@@ -69,9 +69,7 @@ impl Resolver {
             sts: StsTarget::new(
                 plan.endpoint_profile.as_deref(),
                 &plan.region,
-                profiles.sts_endpoint(plan.endpoint_profile.as_deref(), &|k| {
-                    std::env::var(k).ok().filter(|v| !v.is_empty())
-                }),
+                profiles.sts_endpoint(plan.endpoint_profile.as_deref(), &crate::env_var),
             ),
             base_id: base::base_identity(&plan.base),
         };

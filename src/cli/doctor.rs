@@ -16,7 +16,8 @@ use crate::plan::{self, Plan, PlanInputs};
 use crate::profiles::Profiles;
 
 use super::project::{covers_every_account, mapped_accounts, mfa_session_entry, session_entry, unmapped_example};
-use super::{env_var, fail, mode_name, print, when, CliResult};
+use super::{fail, mode_name, print, when, CliResult};
+use crate::env_var;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {

@@ -330,10 +330,6 @@ async fn dispatch(args: Vec<String>) -> CliResult<()> {
 
 // ─── shared helpers ────────────────────────────────────────────────────────────────────────
 
-fn env_var(k: &str) -> Option<String> {
-    std::env::var(k).ok().filter(|v| !v.is_empty())
-}
-
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -12,7 +12,8 @@ use crate::error::Error;
 use crate::plan::{self, Plan, PlanInputs};
 use crate::profiles::Profiles;
 
-use super::{env_var, fail, CliResult};
+use super::{fail, CliResult};
+use crate::env_var;
 
 /// Every account the configuration names: `awsProfiles` keys and an `assumeRole.accounts` list.
 pub(super) fn mapped_accounts(c: &PluginConfig) -> Vec<String> {
