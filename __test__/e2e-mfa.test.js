@@ -111,3 +111,28 @@ test.serial('two cdk processes started at the same moment with an empty cache: 1
   t.is(b.exitCode, 0, b.transcript)
   t.is(gstCalls().length, 1)
 })
+
+test.serial('short-lived role credentials during a deploy: re-assumed from the cached MFA session, never a second prompt', async (t) => {
+  const s = setup('RefreshApp')
+  const boot = await bootstrapThenForget(s, '444444')
+  t.is(boot.code, 0, boot.stderr)
+  // Role credentials that expire 6 s after they are issued count as expired at once (10 min
+  // margin): every later request for them (ForReading after ForWriting, the CLI's own refresh
+  // 5 s before expiry) re-assumes the role with the cached MFA session.
+  suite.stub.setFaults({ expiresInSeconds: { AssumeRole: 6 } })
+  const r = await deployInPty(s, ['555555'])
+  const ours = suite.stub.calls.filter((c) => c.action === 'AssumeRole' && /role\/AdminMFARole$/.test(c.roleArn))
+  suite.stub.resetFaults()
+  t.is(r.exitCode, 0, r.transcript)
+  t.is(r.prompts, 1, r.transcript)
+  t.is(gstCalls().length, 1)
+  t.log(`AssumeRole into the 3 MFA roles during one deploy: ${ours.length}`)
+  for (const a of ACCOUNTS) {
+    const n = ours.filter((c) => c.roleArn.includes(`::${a}:`)).length
+    t.true(n >= 2, `account ${a}: ${n} AssumeRole`)
+  }
+  for (const c of ours) {
+    t.is(c.serialNumber, null, 'no MFA parameters: the cached MFA session is used')
+    t.true(c.hasSessionToken)
+  }
+})

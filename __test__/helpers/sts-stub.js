@@ -39,6 +39,8 @@
 //                               'http500' | 'http503' | 'throttle' | 'malformed' | 'hang' | 'reset'
 //                               or {kind, action} to only hit one Action
 //   defaultAccount: '123456789012'  account of unknown (static) caller keys in standalone mode
+//   expiresInSeconds: {}        {Action: seconds}: answer credentials that expire that soon (both
+//                               modes; in proxy mode the upstream's <Expiration> is rewritten)
 
 const http = require('node:http')
 const crypto = require('node:crypto')
@@ -68,6 +70,7 @@ function defaultFaults() {
     hang: false,
     failNext: [],
     defaultAccount: '123456789012',
+    expiresInSeconds: {},
   }
 }
 
@@ -396,8 +399,16 @@ class StsStub {
     call.status = 200
     this._markCodeUsed(call)
     this._recordSecrets(body)
+    body = this._shortenExpiry(call, Buffer.from(body))
     res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': rid })
     res.end(body)
+  }
+
+  _shortenExpiry(call, body) {
+    const secs = this.faults.expiresInSeconds[call.action]
+    if (!secs) return body
+    const at = new Date(Date.now() + secs * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+    return Buffer.from(body.toString('utf8').replace(/<Expiration>[^<]*<\/Expiration>/, `<Expiration>${at}</Expiration>`))
   }
 
   _recordSecrets(xml) {
@@ -415,11 +426,12 @@ class StsStub {
       const chunks = []
       ures.on('data', (c) => chunks.push(c))
       ures.on('end', () => {
-        const body = Buffer.concat(chunks)
+        let body = Buffer.concat(chunks)
         call.status = ures.statusCode
         if (ures.statusCode === 200) {
           this._markCodeUsed(call)
           this._recordSecrets(body.toString('utf8'))
+          body = this._shortenExpiry(call, body)
         } else {
           const m = /<Code>([^<]+)<\/Code>/.exec(body.toString('utf8'))
           call.errorCode = m ? m[1] : null
