@@ -252,6 +252,7 @@ test.serial('terminal: a wrong code then the right one → exactly 2 prompts, ty
   t.regex(r.transcript, /\r\nMFA token for arn:aws:iam::999999999999:mfa\/dev-user: /)
   t.regex(r.transcript, /STS rejected that code .* \(wrong, or already used\); enter the next code/)
   t.false(r.transcript.includes('424242'), 'input is hidden')
+  t.notRegex(r.transcript, /MFA token for \S+: [^\r\n]*cdk-mfa-rs/, 'no notice lands on the prompt line')
   t.is(count('GetSessionToken'), 2)
   const lines = r.transcript.split(/\r?\n/).filter((l) => l.startsWith('{'))
   t.is(lines.length, 6)

@@ -27,10 +27,9 @@ pub struct Engine {
     owners: Mutex<HashMap<String, String>>,
 }
 
-/// One line on stderr in a single write, so it cannot interleave with the CLI's own output.
+/// One line on stderr, never in the middle of an MFA prompt (see `prompt::stderr_line`).
 pub fn notice(line: &str) {
-    use std::io::Write;
-    let _ = std::io::stderr().write_all(format!("cdk-mfa-rs: {line}\n").as_bytes());
+    crate::prompt::stderr_line(&format!("cdk-mfa-rs: {line}"));
 }
 
 pub fn warn(message: &str) {

@@ -17,6 +17,40 @@ pub enum PromptError {
     Io(String),
 }
 
+/// Lines for stderr held back while a prompt is on screen (`None` when no prompt is), so that
+/// our own notices about other accounts cannot land in the middle of the prompt line.
+static HELD_LINES: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
+/// Write one line to stderr in a single write (so it cannot interleave with other output), or
+/// hold it until the prompt on screen has been answered.
+pub fn stderr_line(line: &str) {
+    let mut held = HELD_LINES.lock().unwrap_or_else(|e| e.into_inner());
+    match held.as_mut() {
+        Some(lines) => lines.push(line.to_string()),
+        None => write_stderr(line),
+    }
+}
+
+fn write_stderr(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
+/// Hold stderr lines from now until the returned guard is dropped, then write them.
+fn hold_stderr() -> HoldGuard {
+    *HELD_LINES.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    HoldGuard
+}
+
+struct HoldGuard;
+
+impl Drop for HoldGuard {
+    fn drop(&mut self) {
+        let lines = HELD_LINES.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
+        lines.iter().for_each(|l| write_stderr(l));
+    }
+}
+
 /// Write `message` on its own line of the terminal (no prompt). Used for "wrong code, again".
 pub fn tell(message: &str) -> Result<(), PromptError> {
     imp::tell(message)
@@ -24,6 +58,7 @@ pub fn tell(message: &str) -> Result<(), PromptError> {
 
 /// Show `prompt` on its own line and read one line with echo off.
 pub fn read_hidden(prompt: &str) -> Result<String, PromptError> {
+    let _hold = hold_stderr();
     imp::read_hidden(prompt, PROMPT_TIMEOUT)
 }
 
