@@ -205,14 +205,11 @@ impl DiskCache {
 
     /// Exclusive cross-process lock for one key ("check cache → prompt → STS → write").
     /// Waits while another process holds it (that process may be showing the MFA prompt).
-    pub async fn lock(&self, key: &Key, wait: Duration) -> Result<FileLock> {
+    pub async fn lock(&self, key: &Key, wait: Duration) -> std::result::Result<FileLock, LockError> {
         let path = self.dir.join(format!("{}-{}.lock", key.kind.prefix(), key.hash));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::new(format!("cannot open the lock file {}: {e}", path.display())))?;
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| {
+            LockError::Unavailable(Error::new(format!("cannot open the lock file {}: {e}", path.display())))
+        })?;
         set_private(&path);
         let started = Instant::now();
         loop {
@@ -220,20 +217,28 @@ impl DiskCache {
                 Ok(()) => return Ok(FileLock { _file: file }),
                 Err(fs::TryLockError::WouldBlock) => {}
                 Err(fs::TryLockError::Error(e)) => {
-                    return Err(Error::new(format!("cannot lock {}: {e}", path.display())))
+                    return Err(LockError::Unavailable(Error::new(format!("cannot lock {}: {e}", path.display()))))
                 }
             }
             if started.elapsed() >= wait {
-                return Err(Error::new(format!(
+                return Err(LockError::Busy(Error::new(format!(
                     "another process has held {} for {} s (it is probably waiting for an MFA code); \
                      answer or stop it, then try again",
                     path.display(),
                     wait.as_secs()
-                )));
+                ))));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Why a lock was not taken: another process kept it past the wait (an error for the caller),
+/// or locking is not possible here (the caller goes on without it).
+#[derive(Debug)]
+pub enum LockError {
+    Busy(Error),
+    Unavailable(Error),
 }
 
 /// Held while one process fills one cache entry; closing the file releases the lock, also
@@ -402,8 +407,10 @@ mod tests {
         let (cache, _) = DiskCache::open(t.path()).unwrap();
         let key = Key::new(Kind::MfaSession, &["z"]);
         let held = cache.lock(&key, Duration::from_secs(1)).await.unwrap();
-        let err = cache.lock(&key, Duration::from_millis(200)).await.err().unwrap();
-        assert!(err.message().contains("another process"), "{err}");
+        match cache.lock(&key, Duration::from_millis(200)).await.err().unwrap() {
+            LockError::Busy(err) => assert!(err.message().contains("another process"), "{err}"),
+            other => panic!("{other:?}"),
+        }
         drop(held);
         assert!(cache.lock(&key, Duration::from_millis(200)).await.is_ok());
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::base;
-use crate::cache::{DiskCache, FileLock, Key, Kind, Label, Miss};
+use crate::cache::{DiskCache, FileLock, Key, Kind, Label, LockError, Miss};
 use crate::config::MfaStrategy;
 use crate::creds::Creds;
 use crate::error::{Error, Result};
@@ -138,8 +138,8 @@ impl Resolver {
         if let Some(cache) = &self.cache {
             match cache.lock(&key, LOCK_WAIT).await {
                 Ok(l) => _cross_process = Some(l),
-                Err(e) if e.message().contains("another process") => return Err(e),
-                Err(e) => (self.warn)(&format!("{e}; continuing without the lock")),
+                Err(LockError::Busy(e)) => return Err(e),
+                Err(LockError::Unavailable(e)) => (self.warn)(&format!("{e}; continuing without the lock")),
             }
             match cache.get(&key) {
                 Ok(entry) => {
