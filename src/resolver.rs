@@ -229,8 +229,10 @@ impl Resolver {
             };
             self.cached(self.step_key(run, i), label, || {
                 Box::pin(async move {
+                    // The strategy matters only where MFA enters: the first step (session) or the
+                    // step that carries the serial (per-role); deciding it may resolve the base.
                     let session = match &run.plan.mfa {
-                        Some(mfa) if self.use_session(run).await? => Some(mfa),
+                        Some(mfa) if (i == 0 || mfa.step == i) && self.use_session(run).await? => Some(mfa),
                         _ => None,
                     };
                     let per_role_mfa = match (&run.plan.mfa, session) {
