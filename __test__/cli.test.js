@@ -5,14 +5,13 @@
 const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
 const { startMoto, VENV } = require('./helpers/moto')
 const { startStsStub } = require('./helpers/sts-stub')
 const { stsSuite } = require('./helpers/plugin')
 const { runInPty } = require('./helpers/pty')
+const { cli, failsWithOneLine, CLI } = require('./helpers/cli')
 
 const ROOT = path.resolve(__dirname, '..')
-const CLI = path.join(ROOT, 'cli.js')
 const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
 const BASE_SECRET = 'base-secret-canary-cli-0001'
 const A1 = '111111111111'
@@ -37,34 +36,6 @@ function cliWorld({ project, extraConfig = '' } = {}) {
 }
 
 const envFor = suite.env
-
-/** `node cli.js …` as its own session (no controlling terminal), like a pipeline. */
-function cli(args, { env, cwd, bin = process.execPath, timeoutMs = 30000 }) {
-  const argv = bin === process.execPath ? [CLI, ...args] : args
-  const t0 = Date.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, argv, { env, cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 })
-    })
-  })
-}
-
-/** Exit code 1 or 2 and exactly one stderr line `cdk-mfa-rs: …`. */
-function failsWithOneLine(t, r, re, code = 1) {
-  t.is(r.code, code, r.stdout + r.stderr)
-  const lines = r.stderr.split('\n').filter(Boolean)
-  t.is(lines.length, 1, r.stderr)
-  t.regex(lines[0], /^cdk-mfa-rs: /)
-  t.regex(lines[0], re)
-}
 
 const cacheFiles = (w) => (fs.existsSync(w.cacheDir) ? fs.readdirSync(w.cacheDir).sort() : [])
 const count = (action) => suite.stub.calls.filter((c) => c.action === action).length

@@ -95,7 +95,9 @@ impl Resolver {
         )
     }
 
-    /// Key of role step `i`: everything below it (by the previous key), the role and its options.
+    /// Key of role step `i`: everything below it (by the previous key), the MFA device when MFA
+    /// enters at this step (so that a role assumed with MFA never serves one without, and back),
+    /// the role and its options.
     fn step_key(&self, run: &Run<'_>, i: usize) -> Key {
         let below = if i == 0 { run.base_id.clone() } else { self.step_key(run, i - 1).hash };
         let s = &run.plan.steps[i];
@@ -224,21 +226,24 @@ impl Resolver {
             let step = &run.plan.steps[i];
             let label = Label {
                 profile: step.profile.clone().or_else(|| run.plan.endpoint_profile.clone()),
-                mfa_serial: run.plan.mfa.as_ref().map(|m| m.serial.clone()),
+                // Only where MFA entered at or below this step (the same entry serves a plan
+                // without MFA otherwise).
+                mfa_serial: run.plan.mfa.as_ref().filter(|m| m.step <= i).map(|m| m.serial.clone()),
                 role_arn: Some(step.role_arn.clone()),
             };
             self.cached(self.step_key(run, i), label, || {
                 Box::pin(async move {
-                    // The strategy matters only where MFA enters: the first step (session) or the
-                    // step that carries the serial (per-role); deciding it may resolve the base.
-                    let session = match &run.plan.mfa {
-                        Some(mfa) if (i == 0 || mfa.step == i) && self.use_session(run).await? => Some(mfa),
+                    // MFA enters at the step of the profile that declares it, as the step key
+                    // says. Only a first role can sit on a GetSessionToken session (STS refuses
+                    // it to role credentials); a role whose source is itself a role gets
+                    // SerialNumber + TokenCode on its own AssumeRole, as the AWS CLI does,
+                    // whatever the strategy. Deciding the strategy may resolve the base.
+                    let mfa_here = run.plan.mfa.as_ref().filter(|m| m.step == i);
+                    let session = match mfa_here {
+                        Some(mfa) if i == 0 && self.use_session(run).await? => Some(mfa),
                         _ => None,
                     };
-                    let per_role_mfa = match (&run.plan.mfa, session) {
-                        (Some(m), None) if m.step == i => Some(m),
-                        _ => None,
-                    };
+                    let per_role_mfa = if session.is_none() { mfa_here } else { None };
                     let caller = if i > 0 {
                         self.step(run, i - 1).await?
                     } else if let Some(mfa) = session {
