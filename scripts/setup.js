@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 'use strict'
 // Prepares everything the test-suite (and `npm run demo`) needs:
-//   1. node_modules, via `npm ci`, when missing or stale vs package-lock.json
-//   2. a project-local Python venv `.venv/` with scripts/requirements.txt
+//   1. node_modules, via `npm ci`, when missing or stale vs package-lock.json (never
+//      `npm install`: the committed lock is used as is and never rewritten)
+//   2. on linux-x64, the official Node 22 and 24 binaries of scripts/node-versions/ (npm ci there)
+//   3. a project-local Python venv `.venv/` with scripts/requirements.txt
 //      (moto[server], pexpect, awscli v1), re-installed only when the
 //      requirements (or the Python interpreter) change.
 // Idempotent: a second run does no network access and takes well under a second.
@@ -20,6 +22,8 @@ const ROOT = path.resolve(__dirname, '..')
 const VENV = path.join(ROOT, '.venv')
 const REQS = path.join(__dirname, 'requirements.txt')
 const STAMP = path.join(VENV, '.requirements-stamp')
+const NODE_VERSIONS_DIR = path.join(__dirname, 'node-versions')
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 function log(msg) {
   process.stdout.write(`[setup] ${msg}\n`)
@@ -43,10 +47,10 @@ function readJson(p) {
 // Returns a reason string when node_modules must be (re)installed, else null.
 // npm keeps node_modules/.package-lock.json (the "hidden lockfile") in sync with
 // what is actually installed; comparing it to package-lock.json is cheap and exact.
-function nodeModulesStaleReason() {
-  const nm = path.join(ROOT, 'node_modules')
+function nodeModulesStaleReason(dir = ROOT) {
+  const nm = path.join(dir, 'node_modules')
   if (!fs.existsSync(nm)) return 'node_modules missing'
-  const lock = readJson(path.join(ROOT, 'package-lock.json'))
+  const lock = readJson(path.join(dir, 'package-lock.json'))
   if (!lock || !lock.packages) return null // nothing to compare against; leave it alone
   const hidden = readJson(path.join(nm, '.package-lock.json'))
   if (!hidden || !hidden.packages) return 'node_modules/.package-lock.json missing'
@@ -62,11 +66,31 @@ function nodeModulesStaleReason() {
     }
   }
   // The declared devDependencies must all be present too (package.json edited, no lock update).
-  const pkg = readJson(path.join(ROOT, 'package.json')) || {}
+  const pkg = readJson(path.join(dir, 'package.json')) || {}
   for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) {
     if (!fs.existsSync(path.join(nm, name, 'package.json'))) return `${name} not installed`
   }
   return null
+}
+
+// `npm ci` only: it installs exactly the committed lock and never writes it. When npm refuses
+// the lock (package.json changed without it, or a lock written by a tool that dropped entries),
+// stop and say how to fix it rather than letting `npm install` rewrite it behind the user's back.
+function npmCi(dir, label, reason) {
+  log(`npm ci${label} (${reason}) ...`)
+  // npm is npm.cmd on Windows, which Node only starts through a shell (CVE-2024-27980).
+  const ci = spawnSync(NPM, ['ci', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', shell: process.platform === 'win32' })
+  if (ci.status === 0) {
+    process.stdout.write(ci.stdout)
+    log(`npm ci${label} done`)
+    return
+  }
+  process.stderr.write(`${ci.stdout || ''}${ci.stderr || ''}`)
+  const lock = path.relative(ROOT, path.join(dir, 'package-lock.json'))
+  throw new Error(
+    `npm ci${label} exited with ${ci.status ?? ci.signal}; if it refused ${lock}, run \`npm install\`` +
+      `${dir === ROOT ? '' : ` in ${path.relative(ROOT, dir)}`} and commit ${lock} with package.json`,
+  )
 }
 
 function ensureNodeModules() {
@@ -75,30 +99,35 @@ function ensureNodeModules() {
     log('node_modules up to date')
     return
   }
-  log(`npm ci (${reason}) ...`)
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const ci = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, encoding: 'utf8' })
-  if (ci.status === 0) {
-    process.stdout.write(ci.stdout)
-    log('npm ci done')
+  npmCi(ROOT, '', reason)
+}
+
+// Official Node binaries of the other supported majors (scripts/node-versions/package.json),
+// which scripts/test.js runs the contract and end-to-end tests under. They exist on npm as
+// node-<os>-<arch> packages; only the linux-x64 ones are pinned, the one platform whose CI runs
+// the whole suite (the release workflow tests other platforms with actions/setup-node).
+function ensureNodeVersions() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    log(`extra Node versions: none for ${process.platform}-${process.arch}`)
     return
   }
-  const out = `${ci.stdout || ''}${ci.stderr || ''}`
-  if (!/can only install packages when your package\.json and package-lock\.json/.test(out)) {
-    process.stderr.write(out)
-    throw new Error(`npm ci exited with ${ci.status ?? ci.signal}`)
+  const reason = nodeModulesStaleReason(NODE_VERSIONS_DIR)
+  if (!reason) {
+    log('extra Node versions up to date')
+    return
   }
-  // npm 11 writes lock files without the other platforms' optional packages (e.g.
-  // @napi-rs/lzma-darwin-x64) and then `npm ci` rejects its own lock file
-  // ("Missing: ... from lock file", npm/cli#4828). `npm install` installs the exact
-  // locked versions from the same lock file without that check.
-  const missing = (out.match(/^npm error Missing: .*$/gm) || []).length
-  log(`npm ci refused the lock file (${missing} other-platform optional packages "missing"); using npm install`)
-  const before = fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')
-  run(npm, ['install', '--no-audit', '--no-fund'])
-  const after = fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')
-  if (after !== before) log('warning: npm install changed package-lock.json')
-  log('npm install done')
+  npmCi(NODE_VERSIONS_DIR, ' (scripts/node-versions)', reason)
+}
+
+/** The pinned Node binaries: [{ name: 'node22', major: 22, bin }] on linux-x64, [] elsewhere. */
+function extraNodes() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return []
+  const pkg = readJson(path.join(NODE_VERSIONS_DIR, 'package.json')) || {}
+  return Object.keys(pkg.dependencies || {}).map((name) => ({
+    name,
+    major: Number(name.replace(/^node/, '')),
+    bin: path.join(NODE_VERSIONS_DIR, 'node_modules', name, 'bin', 'node'),
+  }))
 }
 
 function pythonCmd() {
@@ -154,6 +183,7 @@ function main() {
   }
   const t0 = Date.now()
   ensureNodeModules()
+  ensureNodeVersions()
   ensureVenv()
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
 }
@@ -167,4 +197,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { main, nodeModulesStaleReason, VENV }
+module.exports = { main, nodeModulesStaleReason, extraNodes, VENV, NODE_VERSIONS_DIR }
