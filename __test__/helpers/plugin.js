@@ -11,6 +11,7 @@ const PLUGIN = path.resolve(__dirname, '..', '..')
 // no real AWS setting can leak into a test.
 const CONTROLLED = [
   'HOME',
+  'USERPROFILE',
   'AWS_CONFIG_FILE',
   'AWS_SHARED_CREDENTIALS_FILE',
   'AWS_PROFILE',
@@ -57,6 +58,7 @@ function loadSource(world, env = {}) {
   for (const k of CONTROLLED) delete process.env[k]
   Object.assign(process.env, {
     HOME: world.home,
+    USERPROFILE: world.home, // the home on Windows
     AWS_EC2_METADATA_DISABLED: 'true',
     CDK_MFA_RS_CACHE_DIR: world.cacheDir,
   })
@@ -73,6 +75,14 @@ function loadSource(world, env = {}) {
 }
 
 module.exports = { makeWorld, loadSource, PLUGIN }
+
+// What a Windows process needs from the parent environment to start its networking and crypto
+// (SystemRoot) and to find a temp dir; nothing AWS-related. Empty elsewhere.
+function windowsBasics() {
+  if (process.platform !== 'win32') return {}
+  const keep = ['SystemRoot', 'SystemDrive', 'windir', 'TEMP', 'TMP', 'PATHEXT', 'ComSpec']
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => keep.some((w) => w.toLowerCase() === k.toLowerCase())))
+}
 
 /**
  * The common frame of the test files that talk to the STS stub: starts it before the tests,
@@ -91,7 +101,7 @@ function stsSuite(test, stubOpts) {
     },
     /** Environment for a child process using world `w` (no TTY, STS = the stub); undefined removes a key. */
     env(w, extra = {}) {
-      const env = { PATH: process.env.PATH, HOME: w.home, CDK_MFA_RS_CACHE_DIR: w.cacheDir, AWS_ENDPOINT_URL_STS: suite.stub.url, AWS_EC2_METADATA_DISABLED: 'true', ...extra }
+      const env = { ...windowsBasics(), PATH: process.env.PATH, HOME: w.home, USERPROFILE: w.home, CDK_MFA_RS_CACHE_DIR: w.cacheDir, AWS_ENDPOINT_URL_STS: suite.stub.url, AWS_EC2_METADATA_DISABLED: 'true', ...extra }
       for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
       return env
     },

@@ -1,0 +1,83 @@
+'use strict'
+// Issue 11 (release workflow): .github/workflows/*.yml are valid GitHub workflows (the schema
+// check-jsonschema vendors, no network) and agree with the package: every napi target is built,
+// every tested platform has a build, every `npm run` script exists, publishing needs the tests.
+const test = require('ava')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const { VENV } = require('../scripts/setup')
+
+const ROOT = path.resolve(__dirname, '..')
+const DIR = path.join(ROOT, '.github', 'workflows')
+const CHECK = path.join(VENV, 'bin', 'check-jsonschema')
+const PYTHON = path.join(VENV, 'bin', 'python')
+const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f))
+const pkg = require(path.join(ROOT, 'package.json'))
+
+// Any network use would fail: the proxy points at a closed port.
+const OFFLINE = { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' }
+
+function validate(file) {
+  const r = spawnSync(CHECK, ['--builtin-schema', 'vendor.github-workflows', file], { encoding: 'utf8', env: OFFLINE, timeout: 60000 })
+  return { code: r.status, out: `${r.stdout}${r.stderr}` }
+}
+
+/** The YAML as plain data (ruamel.yaml, which check-jsonschema brings into the .venv). */
+function load(file) {
+  const py = 'import json,sys\nfrom ruamel.yaml import YAML\nprint(json.dumps(YAML(typ="safe").load(open(sys.argv[1], encoding="utf-8"))))'
+  const r = spawnSync(PYTHON, ['-c', py, file], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(r.stderr)
+  return JSON.parse(r.stdout)
+}
+
+test('there is a workflow, and each validates against the GitHub workflow schema offline', (t) => {
+  t.true(files.length > 0)
+  for (const f of files) {
+    const r = validate(path.join(DIR, f))
+    t.is(r.code, 0, `${f}: ${r.out}`)
+  }
+})
+
+test('the validator rejects a workflow with a misspelt key (it is not a no-op)', (t) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-mfa-rs-wf-'))
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }))
+  const bad = path.join(tmp, 'ci.yml')
+  fs.writeFileSync(bad, fs.readFileSync(path.join(DIR, 'ci.yml'), 'utf8').replace('    runs-on: ubuntu-24.04\n    timeout-minutes: 45', '    runs_on: ubuntu-24.04\n    timeout-minutes: 45'))
+  const r = validate(bad)
+  t.is(r.code, 1, r.out)
+  t.regex(r.out, /runs_on/)
+})
+
+test('ci.yml agrees with package.json: napi targets built, tested platforms built, scripts exist, publish gated', (t) => {
+  const wf = load(path.join(DIR, 'ci.yml'))
+  const jobs = wf.jobs
+  for (const [name, job] of Object.entries(jobs)) {
+    for (const need of [].concat(job.needs || [])) t.truthy(jobs[need], `${name} needs unknown job ${need}`)
+    for (const step of job.steps || []) {
+      for (const m of (step.run || '').matchAll(/npm run ([\w:-]+)/g)) t.truthy(pkg.scripts[m[1]], `${name}: npm run ${m[1]} is not a script`)
+      for (const m of (step.run || '').matchAll(/bash (\S+)/g)) t.true(fs.existsSync(path.join(ROOT, m[1])), `${name}: ${m[1]} missing`)
+    }
+  }
+  const builds = jobs.build.strategy.matrix.settings
+  t.deepEqual(builds.map((b) => b['rust-target']).sort(), [...pkg.napi.targets].sort(), 'one build per napi target')
+  for (const b of builds) t.is(b.target.replace(/\.\d+\.\d+$/, ''), b['rust-target'])
+  // The glibc targets pin the floor at 2.17 (Amazon Linux 2, RHEL 8, Ubuntu 20.04).
+  for (const b of builds.filter((b) => b['rust-target'].endsWith('-linux-gnu'))) t.true(b.target.endsWith('.2.17'), b.target)
+  const built = new Set(builds.map((b) => b.platform))
+  const tested = jobs['test-portable'].strategy.matrix.settings.map((s) => s.platform)
+  for (const p of tested) t.true(built.has(p), `${p} is tested but not built`)
+  t.true(tested.some((p) => p.startsWith('darwin-')) && tested.some((p) => p.startsWith('win32-')))
+  t.deepEqual(jobs['test-portable'].strategy.matrix.node.map(Number), pkg.engines.node.split(' || ').map((r) => Number(r.slice(1))), 'every supported Node major')
+  t.true(jobs['test-portable'].steps.some((s) => s.run === 'npm run test:portable'))
+
+  const publish = jobs.publish
+  t.regex(publish.if, /startsWith\(github\.ref, 'refs\/tags\/v'\)/)
+  t.deepEqual([...publish.needs].sort(), ['build', 'test-linux', 'test-portable'])
+  t.is(publish.permissions['id-token'], 'write')
+  const runs = publish.steps.map((s) => s.run || '').join('\n')
+  t.regex(runs, /napi artifacts/)
+  t.regex(runs, /npm publish --provenance/)
+  t.is(pkg.scripts.prepublishOnly, 'napi prepublish -t npm')
+})
