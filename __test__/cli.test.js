@@ -180,15 +180,66 @@ test.serial('login on a terminal: 1 prompt for 2 accounts; status then shows exp
   t.regex(after.stdout, new RegExp(`${A1}\\s+read/write.*not cached`))
 })
 
-test.serial('logout --all removes unusable entries and stray lock files too', async (t) => {
+test.serial('logout --all removes our unusable entries and stray lock files; a truncated file is not provably ours and stays', async (t) => {
   const w = cliWorld()
   fs.mkdirSync(w.cacheDir, { recursive: true, mode: 0o700 })
+  const newer = JSON.stringify({ format: 'cdk-mfa-rs', version: 99, kind: 'role', label: {}, credentials: {} })
+  fs.writeFileSync(path.join(w.cacheDir, 'role-2222222222222222222222222222222222222222.json'), newer)
   fs.writeFileSync(path.join(w.cacheDir, 'role-0000000000000000000000000000000000000000.json'), '{"trunc')
   fs.writeFileSync(path.join(w.cacheDir, 'mfa-session-1111111111111111111111111111111111111111.lock'), '')
   const r = await cli(['logout', '--all'], { env: envFor(w), cwd: w.cwd })
   t.is(r.code, 0, r.stderr)
-  t.regex(r.stdout, /removed role-0{40}\.json \(unusable entry: .*truncated or corrupt\)/)
-  t.deepEqual(cacheFiles(w), [])
+  t.regex(r.stdout, /removed role-2{40}\.json \(unusable entry: written by a newer cdk-mfa-rs/)
+  t.regex(r.stdout, /kept role-0{40}\.json: named like a cache entry but not one of cdk-mfa-rs \(.*truncated or corrupt\); left alone/)
+  t.deepEqual(cacheFiles(w), ['role-0000000000000000000000000000000000000000.json'])
+})
+
+// Issue 12 item 1: `logout --all` deleted every *.json of the directory (package.json, cdk.json, the
+// AWS CLI's cache) when CDK_MFA_RS_CACHE_DIR pointed at a shared directory.
+test.serial('logout --all in a directory shared with other files (a project, an AWS CLI cache) removes only our entries', async (t) => {
+  const w = cliWorld()
+  const dir = w.cwd // CDK_MFA_RS_CACHE_DIR=$PWD
+  const awsCliCache = JSON.stringify({ Credentials: { AccessKeyId: 'ASIAAWSCLICACHE00001', SecretAccessKey: 'x', SessionToken: 'y', Expiration: '2099-01-01T00:00:00Z' }, AssumedRoleUser: {} })
+  const foreign = {
+    'package.json': '{"name":"app","version":"1.0.0"}\n',
+    'cdk.json': '{"app":"node app.js","plugin":["cdk-mfa-rs"]}\n',
+    'tsconfig.json': '{"compilerOptions":{}}\n',
+    '0123456789abcdef0123456789abcdef01234567.json': awsCliCache, // as in ~/.aws/cli/cache
+    'role-3333333333333333333333333333333333333333.json': awsCliCache, // our name, not our format
+    'build.lock': '', // a lock file of some other tool
+    'mfa-session-4444444444444444444444444444444444444444.lock': 'not empty: not one of our lock files',
+  }
+  for (const [f, text] of Object.entries(foreign)) fs.writeFileSync(path.join(dir, f), text)
+  foreign['cdkmultiprofileplugin.json'] = fs.readFileSync(path.join(dir, 'cdkmultiprofileplugin.json'), 'utf8')
+  fs.symlinkSync(path.join(dir, 'package.json'), path.join(dir, 'role-5555555555555555555555555555555555555555.json'))
+
+  // Open to others and holding other files: its mode is not changed and it is not used, with a word.
+  fs.chmodSync(dir, 0o755)
+  const env = envFor(w, { CDK_MFA_RS_CACHE_DIR: dir, CDK_MFA_CODE: '123456' })
+  const refused = await cli(['credential-process', '--profile', 'role1'], { env, cwd: dir })
+  t.is(refused.code, 0, refused.stderr)
+  t.regex(refused.stderr, /cdk-mfa-rs: warning: the cache directory .* is open to others \(mode 755\) and holds files that are not cdk-mfa-rs's \(.*\): its mode is left as it is and it is not used/)
+  t.is(fs.statSync(dir).mode & 0o777, 0o755)
+
+  // Private (like ~/.aws/cli/cache): used, and our entries sit among the other files.
+  fs.chmodSync(dir, 0o700)
+  const login = await cli(['login'], { env: { ...env, CDK_MFA_CODE: '654321' }, cwd: dir }) // a code is used once
+  t.is(login.code, 0, login.stderr)
+  const ours = fs.readdirSync(dir).filter((f) => /^(role|mfa-session)-[0-9a-f]{40}\.json$/.test(f) && !(f in foreign) && !f.startsWith('role-5'))
+  t.is(ours.length, 3, 'one MFA session and two roles cached')
+
+  const r = await cli(['logout', '--all'], { env, cwd: dir })
+  t.is(r.code, 0, r.stderr)
+  t.regex(r.stdout, /removed 3 cache entries for all profiles/)
+  t.regex(r.stdout, /kept role-3{40}\.json: named like a cache entry but not one of cdk-mfa-rs \(not a cdk-mfa-rs cache entry\); left alone/)
+  t.regex(r.stdout, /kept role-5{40}\.json: .*symbolic link/)
+  t.regex(r.stdout, /left alone \d+ other files that cdk-mfa-rs did not write \(/)
+  t.false(r.stdout.includes('removed package.json'))
+  for (const [f, text] of Object.entries(foreign)) t.is(fs.readFileSync(path.join(dir, f), 'utf8'), text, `${f} survives unchanged`)
+  t.true(fs.lstatSync(path.join(dir, 'role-5555555555555555555555555555555555555555.json')).isSymbolicLink())
+  for (const f of ours) t.false(fs.existsSync(path.join(dir, f)), `${f} removed`)
+  t.deepEqual(fs.readdirSync(dir).filter((f) => /^(role|mfa-session)-[0-9a-f]{40}\.lock$/.test(f)), ['mfa-session-4444444444444444444444444444444444444444.lock'])
+  t.is(fs.statSync(dir).mode & 0o777, 0o700)
 })
 
 test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {

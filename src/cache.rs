@@ -3,11 +3,15 @@
 //!
 //! Files are 0600 in a 0700 directory, written atomically (temp file, fsync, rename). They hold
 //! temporary credentials and their expiry only: never long-term keys, never an MFA code.
+//!
+//! The directory may be shared with other files (`CDK_MFA_RS_CACHE_DIR` can point anywhere):
+//! only files with our names *and* our content are ever read as entries, counted or removed.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,8 +19,27 @@ use sha2::{Digest, Sha256};
 use crate::creds::Creds;
 use crate::error::{Error, Result};
 
+// Ownership, modes and symbolic links differ by platform: one leaf module each.
+#[cfg(not(unix))]
+mod other;
+#[cfg(unix)]
+mod unix;
+#[cfg(not(unix))]
+use other as platform;
+#[cfg(unix)]
+use unix as platform;
+
 pub const FORMAT_VERSION: u32 = 1;
 const MAGIC: &str = "cdk-mfa-rs";
+/// How `put` starts every file (pretty JSON, `format` first): an interrupted write of ours
+/// begins with these bytes, or with a part of them.
+const SIGNATURE: &[u8] = b"{\n  \"format\": \"cdk-mfa-rs\"";
+/// Entries are a few hundred bytes; anything much larger named like one is not ours.
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+/// A write takes milliseconds: a temp file this old is left over, whatever its process.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
+/// How many names of other files to mention.
+const NAMES_SHOWN: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -89,6 +112,61 @@ pub enum Miss {
     Unusable(String),
 }
 
+/// A file named like an entry that cannot be used. `ours` is false when nothing proves that
+/// cdk-mfa-rs wrote it (not our format, not a regular file of this user): it is left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub why: String,
+    pub ours: bool,
+}
+
+/// A file of ours found in the cache directory: an entry, or an unfinished write of one.
+#[derive(Debug)]
+pub struct Found {
+    pub path: PathBuf,
+    pub entry: std::result::Result<Entry, Unusable>,
+}
+
+impl Found {
+    pub fn name(&self) -> String {
+        self.path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
+    }
+}
+
+/// Everything in the cache directory, sorted by what it is. Only files with our names are
+/// opened; the others are only counted.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub entries: Vec<Found>,
+    /// Temp files of ours left by a write that never finished (its process died).
+    pub stale_temps: Vec<Found>,
+    lock_names: Vec<PathBuf>,
+    /// Files that are not ours: how many, and the first few names.
+    pub others: usize,
+    pub other_names: BTreeSet<String>,
+}
+
+impl Scan {
+    /// "package.json, cdk.json and 3 more" (a few names at most: the directory may be huge).
+    pub fn others_text(&self) -> String {
+        let names: Vec<&str> = self.other_names.iter().map(String::as_str).collect();
+        match self.others - names.len() {
+            0 => names.join(", "),
+            more => format!("{} and {more} more", names.join(", ")),
+        }
+    }
+}
+
+/// What `remove` did with one file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    /// Another process holds its lock (it is probably waiting for an MFA code).
+    Busy,
+    /// Not provably ours: left alone, for this reason.
+    Kept(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct DiskCache {
     dir: PathBuf,
@@ -101,43 +179,152 @@ pub fn default_dir(home: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
+/// The files this module writes, recognised by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// `role-<40 hex>.json`, `mfa-session-<40 hex>.json`
+    Entry,
+    /// the same stem with `.lock`
+    Lock,
+    /// `.<entry>.<pid>.<nanoseconds>.tmp`
+    Temp { pid: u32 },
+    /// `.probe-<pid>-<nanoseconds>`
+    Probe,
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_entry_stem(s: &str) -> bool {
+    let hex = s.strip_prefix("role-").or_else(|| s.strip_prefix("mfa-session-"));
+    hex.is_some_and(|h| h.len() == 40 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+fn classify(name: &str) -> Option<Name> {
+    if let Some(stem) = name.strip_suffix(".json") {
+        return is_entry_stem(stem).then_some(Name::Entry);
+    }
+    if let Some(stem) = name.strip_suffix(".lock") {
+        return is_entry_stem(stem).then_some(Name::Lock);
+    }
+    let hidden = name.strip_prefix('.')?;
+    if let Some(probe) = hidden.strip_prefix("probe-") {
+        return probe.split('-').all(digits).then_some(Name::Probe);
+    }
+    let mut parts = hidden.strip_suffix(".tmp")?.rsplitn(3, '.');
+    let (nanos, pid, entry) = (parts.next()?, parts.next()?, parts.next()?);
+    let entry_ok = entry.strip_suffix(".json").is_some_and(is_entry_stem);
+    (entry_ok && digits(nanos) && digits(pid)).then(|| Name::Temp { pid: pid.parse().unwrap_or(0) })
+}
+
+/// Does this content prove the file is ours? Our format, whatever its version.
+fn is_our_format(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(MAGIC))
+}
+
+/// An interrupted write of ours: complete, or a beginning of what `put` writes.
+fn is_our_partial_write(bytes: &[u8]) -> bool {
+    is_our_format(bytes) || bytes.starts_with(SIGNATURE) || SIGNATURE.starts_with(bytes)
+}
+
+/// Why a file named like ours could not be read as ours.
+enum ReadError {
+    Absent,
+    /// Not provably ours (a link, not a regular file, another user's, too large).
+    Foreign(String),
+    Io(String),
+}
+
+/// Read a file that should be ours: never through a symbolic link, only a regular file of this
+/// user, and at most `MAX_FILE_BYTES`.
+fn read_own(path: &Path) -> std::result::Result<Vec<u8>, ReadError> {
+    let file = platform::private_file(OpenOptions::new().read(true)).open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ReadError::Absent
+        } else if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            ReadError::Foreign("a symbolic link, not a file of cdk-mfa-rs".to_string())
+        } else {
+            ReadError::Io(format!("cannot read it: {e}"))
+        }
+    })?;
+    let meta = file.metadata().map_err(|e| ReadError::Io(format!("cannot read it: {e}")))?;
+    if !meta.is_file() {
+        return Err(ReadError::Foreign("not a regular file".to_string()));
+    }
+    if let Some(uid) = platform::foreign_owner(&meta) {
+        return Err(ReadError::Foreign(format!("it belongs to another user (uid {uid})")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ReadError::Foreign(format!("{} bytes, far more than a cache entry", meta.len())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).map_err(|e| ReadError::Io(format!("cannot read it: {e}")))?;
+    Ok(bytes)
+}
+
+/// Read a file named like an entry: the entry, or why not and whether it is ours anyway.
+fn read_entry(path: &Path) -> std::result::Result<Entry, Unusable> {
+    let bytes = read_own(path).map_err(|e| match e {
+        ReadError::Absent => Unusable { why: "removed meanwhile".to_string(), ours: false },
+        ReadError::Foreign(why) => Unusable { why, ours: false },
+        ReadError::Io(why) => Unusable { why, ours: false },
+    })?;
+    parse_entry(&bytes).map_err(|why| Unusable { why, ours: is_our_format(&bytes) })
+}
+
+fn age(path: &Path) -> Option<Duration> {
+    SystemTime::now().duration_since(fs::symlink_metadata(path).ok()?.modified().ok()?).ok()
+}
+
+/// Left by a write that will never finish: its process is gone, or it is far too old.
+fn is_stale_temp(path: &Path, pid: u32) -> bool {
+    platform::process_alive(pid) == Some(false) || age(path).is_some_and(|a| a > STALE_TEMP_AGE)
+}
+
 impl DiskCache {
     /// Create (0700) or check the directory. Returns warnings to print; an unusable directory
     /// is an `Err` whose message says why: the caller then runs without a cache.
     pub fn open(dir: &Path) -> Result<(DiskCache, Vec<String>)> {
         let mut warnings = Vec::new();
-        create_private_dir(dir)
-            .map_err(|e| Error::new(format!("cannot create the cache directory {}: {e}", dir.display())))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let meta = fs::metadata(dir)
-                .map_err(|e| Error::new(format!("cannot read the cache directory {}: {e}", dir.display())))?;
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                // Others could read cached session credentials: tighten, and say so.
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
-                    Error::new(format!(
-                        "the cache directory {} is readable by others (mode {mode:o}) and cannot be made private: {e}; \
-                         fix its permissions (chmod 700) or set CDK_MFA_RS_CACHE_DIR",
-                        dir.display()
-                    ))
-                })?;
-                warnings.push(format!(
-                    "the cache directory {} was readable by others (mode {mode:o}); changed it to 700",
-                    dir.display()
-                ));
+        let d = dir.display();
+        platform::create_private_dir(dir)
+            .map_err(|e| Error::new(format!("cannot create the cache directory {d}: {e}")))?;
+        let handle =
+            platform::open_dir(dir).map_err(|e| Error::new(format!("cannot read the cache directory {d}: {e}")))?;
+        let meta = handle.metadata().map_err(|e| Error::new(format!("cannot read the cache directory {d}: {e}")))?;
+        let cache = DiskCache { dir: dir.to_path_buf() };
+        if let Some(mode) = platform::shared_mode(&meta) {
+            let scan = cache.scan();
+            if scan.others > 0 {
+                // Not a directory of ours alone: changing its mode would change it for its owner's
+                // other files, so it is neither changed nor used.
+                return Err(Error::new(format!(
+                    "the cache directory {d} is open to others (mode {mode:o}) and holds files that are not \
+                     cdk-mfa-rs's ({}): its mode is left as it is and it is not used; set CDK_MFA_RS_CACHE_DIR \
+                     to a directory of its own",
+                    scan.others_text()
+                )));
             }
+            // Others could read cached session credentials: tighten, and say so.
+            handle.make_private().map_err(|e| {
+                Error::new(format!(
+                    "the cache directory {d} is readable by others (mode {mode:o}) and cannot be made private: {e}; \
+                     fix its permissions (chmod 700) or set CDK_MFA_RS_CACHE_DIR"
+                ))
+            })?;
+            warnings.push(format!("the cache directory {d} was readable by others (mode {mode:o}); changed it to 700"));
         }
         // Probe writability now, so a read-only directory is reported once, up front.
-        let probe = dir.join(format!(".probe-{}", std::process::id()));
-        match File::create(&probe) {
+        let probe = dir.join(format!(".probe-{}-{}", std::process::id(), nanos()));
+        match platform::private_file(OpenOptions::new().write(true).create_new(true)).open(&probe) {
             Ok(_) => {
                 let _ = fs::remove_file(&probe);
             }
-            Err(e) => return Err(Error::new(format!("the cache directory {} is not writable: {e}", dir.display()))),
+            Err(e) => return Err(Error::new(format!("the cache directory {d} is not writable: {e}"))),
         }
-        Ok((DiskCache { dir: dir.to_path_buf() }, warnings))
+        Ok((cache, warnings))
     }
 
     /// A cache directory as it is, neither created nor checked: for `status`, `logout`, `doctor`.
@@ -187,30 +374,105 @@ impl DiskCache {
         let _ = fs::remove_file(self.path(key));
     }
 
-    /// Every entry file (valid or not) with its parse result, for `status` and `logout`.
+    /// Every file in the directory, sorted by what it is; only files named like ours are read.
+    pub fn scan(&self) -> Scan {
+        let mut scan = Scan::default();
+        let Ok(rd) = fs::read_dir(&self.dir) else { return scan };
+        for e in rd.filter_map(|e| e.ok()) {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            match classify(&name) {
+                Some(Name::Entry) => scan.entries.push(Found { entry: read_entry(&path), path }),
+                Some(Name::Lock) => scan.lock_names.push(path),
+                Some(Name::Temp { pid }) => match read_own(&path) {
+                    Ok(bytes) if is_our_partial_write(&bytes) => {
+                        if is_stale_temp(&path, pid) {
+                            let entry = parse_entry(&bytes).map_err(|_| Unusable {
+                                why: "an unfinished write (its process died)".to_string(),
+                                ours: true,
+                            });
+                            scan.stale_temps.push(Found { path, entry });
+                        }
+                    }
+                    Err(ReadError::Absent) => {}
+                    _ => scan.add_other(name),
+                },
+                Some(Name::Probe) => {}
+                None => scan.add_other(name),
+            }
+        }
+        scan.entries.sort_by(|a, b| a.path.cmp(&b.path));
+        scan.stale_temps.sort_by(|a, b| a.path.cmp(&b.path));
+        scan
+    }
+
+    /// Every file named like an entry (valid or not) with its parse result, for `status`.
     pub fn list(&self) -> Vec<(PathBuf, std::result::Result<Entry, String>)> {
-        let Ok(rd) = fs::read_dir(&self.dir) else { return Vec::new() };
-        let mut out: Vec<_> = rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .map(|p| {
-                let parsed = fs::read(&p).map_err(|e| e.to_string()).and_then(|b| parse_entry(&b));
-                (p, parsed)
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
+        self.scan().entries.into_iter().map(|f| (f.path, f.entry.map_err(|u| u.why))).collect()
+    }
+
+    /// Remove one entry (or unfinished write) found by `scan`, with its lock file, if it is
+    /// provably ours and no other process holds its lock.
+    pub fn remove_found(&self, f: &Found) -> std::io::Result<Removal> {
+        if let Err(Unusable { why, ours: false }) = &f.entry {
+            return Ok(Removal::Kept(why.clone()));
+        }
+        let lock_path = f.path.with_extension("lock");
+        let lock = if classify(&f.name()) == Some(Name::Entry) { open_lock_file(&lock_path).ok() } else { None };
+        if let Some(l) = &lock {
+            match l.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(Removal::Busy),
+                Err(fs::TryLockError::Error(_)) => {}
+            }
+        }
+        match fs::remove_file(&f.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        if lock.is_some() {
+            let _ = fs::remove_file(&lock_path);
+        }
+        Ok(Removal::Removed)
+    }
+
+    /// Lock files of ours whose entry is gone (a prompt that was cancelled leaves one behind):
+    /// an empty regular file of this user that no process holds.
+    pub fn remove_orphan_locks(&self, scan: &Scan) {
+        for p in &scan.lock_names {
+            if fs::symlink_metadata(p.with_extension("json")).is_ok() {
+                continue;
+            }
+            let Ok(f) = open_lock_file(p) else { continue };
+            let ours = f.metadata().is_ok_and(|m| m.is_file() && m.len() == 0 && platform::foreign_owner(&m).is_none());
+            if ours && f.try_lock().is_ok() {
+                let _ = fs::remove_file(p);
+            }
+        }
     }
 
     /// Exclusive cross-process lock for one key ("check cache → prompt → STS → write").
     /// Waits while another process holds it (that process may be showing the MFA prompt).
     pub async fn lock(&self, key: &Key, wait: Duration) -> std::result::Result<FileLock, LockError> {
         let path = self.dir.join(format!("{}-{}.lock", key.kind.prefix(), key.hash));
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| {
-            LockError::Unavailable(Error::new(format!("cannot open the lock file {}: {e}", path.display())))
-        })?;
-        set_private(&path);
+        let unavailable =
+            |why: String| LockError::Unavailable(Error::new(format!("the lock file {}: {why}", path.display())));
+        // Never through a planted link; the mode is set on what was opened, not on the path.
+        let file = platform::private_file(OpenOptions::new().create(true).truncate(false).write(true))
+            .open(&path)
+            .map_err(|e| match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => unavailable("a symbolic link, not followed".to_string()),
+                _ => unavailable(format!("cannot open it: {e}")),
+            })?;
+        let meta = file.metadata().map_err(|e| unavailable(format!("cannot read it: {e}")))?;
+        if !meta.is_file() {
+            return Err(unavailable("not a regular file".to_string()));
+        }
+        if let Some(uid) = platform::foreign_owner(&meta) {
+            return Err(unavailable(format!("it belongs to another user (uid {uid})")));
+        }
+        let _ = platform::make_file_private(&file);
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -231,6 +493,21 @@ impl DiskCache {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+impl Scan {
+    fn add_other(&mut self, name: String) {
+        self.others += 1;
+        self.other_names.insert(name);
+        if self.other_names.len() > NAMES_SHOWN {
+            self.other_names.pop_last();
+        }
+    }
+}
+
+/// An existing lock file, opened without following a link and without creating it.
+fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    platform::private_file(OpenOptions::new().write(true)).open(path)
 }
 
 /// Why a lock was not taken: another process kept it past the wait (an error for the caller),
@@ -263,45 +540,16 @@ fn parse_entry(bytes: &[u8]) -> std::result::Result<Entry, String> {
     serde_json::from_value(v).map_err(|e| format!("unexpected content ({e})"))
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        fs::create_dir_all(dir)
-    }
-}
-
-fn set_private(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-    }
-    #[cfg(not(unix))]
-    let _ = path;
+fn nanos() -> u128 {
+    SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("cache files live in a directory");
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        path.file_name().unwrap().to_string_lossy(),
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
-    ));
+    let tmp =
+        dir.join(format!(".{}.{}.{}.tmp", path.file_name().unwrap().to_string_lossy(), std::process::id(), nanos()));
     let result = (|| {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
+        let mut f = platform::private_file(OpenOptions::new().write(true).create_new(true)).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -399,6 +647,55 @@ mod tests {
         let (_, warnings) = DiskCache::open(t.path()).unwrap();
         assert!(warnings[0].contains("changed it to 700"), "{warnings:?}");
         assert_eq!(fs::metadata(t.path()).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shared_directory_with_other_files_is_neither_chmodded_nor_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        fs::write(t.path().join("package.json"), "{}").unwrap();
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let err = DiskCache::open(t.path()).unwrap_err();
+        assert!(err.message().contains("holds files that are not cdk-mfa-rs's (package.json)"), "{err}");
+        assert_eq!(fs::metadata(t.path()).unwrap().permissions().mode() & 0o777, 0o755);
+    }
+
+    #[test]
+    fn only_our_names_are_ours() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(classify(&format!("role-{hex}.json")), Some(Name::Entry));
+        assert_eq!(classify(&format!("mfa-session-{hex}.lock")), Some(Name::Lock));
+        assert_eq!(classify(&format!(".role-{hex}.json.42.1700000000000000000.tmp")), Some(Name::Temp { pid: 42 }));
+        assert_eq!(classify(".probe-42-17"), Some(Name::Probe));
+        for other in [
+            "package.json",
+            "cdk.json",
+            &format!("{hex}.json"),
+            &format!("role-{}.json", hex.to_uppercase()),
+            &format!("role-{hex}0.json"),
+            &format!("session-{hex}.json"),
+            "build.lock",
+            &format!(".role-{hex}.json.x.1.tmp"),
+            ".package.json.1.2.tmp",
+            ".probe-x",
+        ] {
+            assert_eq!(classify(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn put_starts_with_the_signature_of_our_writes() {
+        let t = tempfile::tempdir().unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        let key = Key::new(Kind::Role, &["sig"]);
+        cache.put(&key, Label::default(), &creds(60)).unwrap();
+        let bytes = fs::read(t.path().join(key.file_name())).unwrap();
+        assert!(bytes.starts_with(SIGNATURE));
+        for n in 0..bytes.len() {
+            assert!(is_our_partial_write(&bytes[..n]));
+        }
+        assert!(!is_our_partial_write(b"{\"Credentials\": {}}"));
     }
 
     #[tokio::test]

@@ -2,11 +2,10 @@
 //! cache), `credential-process` and `export` (print credentials: the only output with secrets).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::cache::{self, DiskCache, Entry, Kind};
+use crate::cache::{self, DiskCache, Entry, Found, Kind, Removal};
 use crate::config::{self, Mode};
 use crate::creds::Creds;
 use crate::engine::Engine;
@@ -160,11 +159,17 @@ pub(super) async fn logout(opts: &Opts) -> CliResult<()> {
         print(&format!("nothing to remove: {} does not exist\n", dir.display()));
         return Ok(());
     }
-    let entries = DiskCache::at(&dir).list();
-    let selected: Vec<&(PathBuf, Result<Entry, String>)> = if opts.has("all") {
-        entries.iter().collect()
+    let cache = DiskCache::at(&dir);
+    let scan = cache.scan();
+    // Which of our entries (and unfinished writes) to remove; files that are not ours never are.
+    let selected: Vec<&Found> = if opts.has("all") {
+        scan.entries.iter().chain(&scan.stale_temps).collect()
     } else if let Some(profile) = opts.get("profile") {
-        entries.iter().filter(|(_, e)| matches!(e, Ok(e) if e.label.profile.as_deref() == Some(profile))).collect()
+        scan.entries
+            .iter()
+            .chain(&scan.stale_temps)
+            .filter(|f| matches!(&f.entry, Ok(e) if e.label.profile.as_deref() == Some(profile)))
+            .collect()
     } else {
         let p = Project::load().await.map_err(|f| fail(format!("{}; or use logout --all / --profile P", f.message)))?;
         let mut profiles = BTreeSet::new();
@@ -181,9 +186,10 @@ pub(super) async fn logout(opts: &Opts) -> CliResult<()> {
                 }
             }
         }
-        entries
+        scan.entries
             .iter()
-            .filter(|(_, e)| match e {
+            .chain(&scan.stale_temps)
+            .filter(|f| match &f.entry {
                 Ok(e) => {
                     e.label.profile.as_ref().is_some_and(|x| profiles.contains(x))
                         || e.label.role_arn.as_ref().is_some_and(|x| roles.contains(x))
@@ -196,33 +202,31 @@ pub(super) async fn logout(opts: &Opts) -> CliResult<()> {
     let mut text = String::new();
     let mut removed = 0;
     let mut busy = 0;
-    for (path, entry) in &selected {
-        let name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().to_string());
-        let what = match entry {
+    for f in &selected {
+        let name = f.name();
+        let what = match &f.entry {
             Ok(e) => format!("{}; {}", label_text(e), expiry_text(&e.credentials)),
-            Err(why) => format!("unusable entry: {why}"),
+            Err(u) => format!("unusable entry: {}", u.why),
         };
-        match remove_entry(path) {
-            Ok(true) => {
+        let what = if name.ends_with(".tmp") { format!("unfinished write: {what}") } else { what };
+        match cache.remove_found(f) {
+            Ok(Removal::Removed) => {
                 removed += 1;
                 text += &format!("removed {name} ({what})\n");
             }
-            Ok(false) => {
+            Ok(Removal::Busy) => {
                 busy += 1;
                 text += &format!("kept {name}: another process is filling it (probably waiting for an MFA code)\n");
             }
-            Err(e) => return Err(fail(format!("cannot remove {}: {e}", path.display()))),
+            Ok(Removal::Kept(why)) => {
+                text +=
+                    &format!("kept {name}: named like a cache entry but not one of cdk-mfa-rs ({why}); left alone\n");
+            }
+            Err(e) => return Err(fail(format!("cannot remove {}: {e}", f.path.display()))),
         }
     }
     if opts.has("all") {
-        // Lock files whose entry is gone (a prompt that was cancelled leaves one behind).
-        if let Ok(rd) = std::fs::read_dir(&dir) {
-            for p in rd.filter_map(|e| e.ok()).map(|e| e.path()) {
-                if p.extension().is_some_and(|x| x == "lock") && !p.with_extension("json").exists() {
-                    let _ = remove_lock(&p);
-                }
-            }
-        }
+        cache.remove_orphan_locks(&scan);
     }
     let scope = if opts.has("all") {
         "all profiles".to_string()
@@ -240,37 +244,15 @@ pub(super) async fn logout(opts: &Opts) -> CliResult<()> {
             dir.display()
         );
     }
+    if scan.others > 0 {
+        text += &format!(
+            "left alone {} other file{} that cdk-mfa-rs did not write ({})\n",
+            scan.others,
+            if scan.others == 1 { "" } else { "s" },
+            scan.others_text()
+        );
+    }
     print(&text);
-    Ok(())
-}
-
-/// Remove an entry and its lock file, unless another process holds the lock: `Ok(false)`.
-fn remove_entry(path: &Path) -> std::io::Result<bool> {
-    let lock_path = path.with_extension("lock");
-    let lock = std::fs::OpenOptions::new().write(true).open(&lock_path).ok();
-    if let Some(f) = &lock {
-        match f.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
-            Err(std::fs::TryLockError::Error(_)) => {}
-        }
-    }
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    drop(lock);
-    let _ = std::fs::remove_file(&lock_path);
-    Ok(true)
-}
-
-fn remove_lock(path: &Path) -> std::io::Result<()> {
-    let f = std::fs::OpenOptions::new().write(true).open(path)?;
-    if f.try_lock().is_ok() {
-        drop(f);
-        std::fs::remove_file(path)?;
-    }
     Ok(())
 }
 
