@@ -61,7 +61,7 @@ test.serial('mfa_process that hangs: bounded by the same timeout', async (t) => 
   const w = world(ROLE.replace('source_profile = src', `source_profile = src\nmfa_serial = ${SERIAL}\nmfa_process = sleep 30`))
   const r = await resolveOne(w, { CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS: '2' })
   oneLine(t, r.error)
-  t.regex(r.error, /mfa_process of profile target \(sleep 30\) did not finish within 2 s/)
+  t.regex(r.error, /mfa_process of profile target did not finish within 2 s/)
   t.true(r.ms < 5000)
   t.is(suite.stub.calls.length, 0)
 })

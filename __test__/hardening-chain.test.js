@@ -3,9 +3,11 @@
 // processes left behind by time-outs, BOMs, skipped profile sections, account/role mismatches.
 // Every scenario runs the companion command or the addon in real processes against the STS stub.
 const test = require('ava')
+const fs = require('node:fs')
 const path = require('node:path')
-const { stsSuite } = require('./helpers/plugin')
+const { stsSuite, loadSource } = require('./helpers/plugin')
 const { cli } = require('./helpers/cli')
+const { resolveInChild } = require('./helpers/child')
 
 const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
 const A1 = '111111111111'
@@ -71,3 +73,132 @@ for (const strategy of ['auto', 'session', 'per-role']) {
     t.deepEqual(calls(), [])
   })
 }
+
+// ─── item 5: the mfa_process command line is never printed ─────────────────────────────────────
+
+const SEED = 'JBSWY3DPEHPK3PXPSEEDCANARY'
+
+test.serial('item 5: errors and doctor name the profile and the failure of mfa_process, never its command (a TOTP seed)', async (t) => {
+  const cases = [
+    [`exit 3 # oathtool --totp -b ${SEED}`, /mfa_process of profile top exited with exit status: 3; fix the command/],
+    [`echo not-a-code # oathtool --totp -b ${SEED}`, /mfa_process of profile top did not print a 6-digit code/],
+    [`sleep 5 # oathtool --totp -b ${SEED}`, /mfa_process of profile top did not finish within 1 s/],
+  ]
+  for (const [command, says] of cases) {
+    const w = suite.world({
+      config: `[profile base]\nregion = us-east-1\n[profile top]\nrole_arn = ${ROLE_B}\nsource_profile = base\nmfa_serial = ${SERIAL}\nmfa_process = ${command}\n`,
+      credentials: BASE_KEYS,
+      project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A2]: 'top' } } },
+    })
+    const opts = { env: envFor(w, { CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS: '1' }), cwd: w.cwd }
+    for (const args of [['credential-process', '--profile', 'top'], ['login']]) {
+      const r = await cli(args, opts)
+      t.is(r.code, 1, r.stderr)
+      t.regex(r.stderr, says)
+      t.false((r.stdout + r.stderr).includes(SEED), r.stderr)
+    }
+    const doctor = await cli(['doctor'], opts)
+    t.regex(doctor.stdout, new RegExp(`MFA device ${SERIAL} \\(profile top\\): code from the mfa_process of profile top`))
+    t.false((doctor.stdout + doctor.stderr).includes(SEED), doctor.stdout)
+  }
+  t.is(suite.stub.calls.length, 0)
+})
+
+// ─── item 6: a time-out leaves no process behind ────────────────────────────────────────────────
+
+/** Live processes whose command line contains `marker` (zombies have an empty one). */
+function processesWith(marker) {
+  const found = []
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+      if (cmd.includes(marker)) found.push(`${pid}: ${cmd}`)
+    } catch {} // gone meanwhile
+  }
+  return found
+}
+
+/** Zombie children of `ppid` (state Z in /proc/<pid>/stat). */
+function zombieChildren(ppid) {
+  const found = []
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (state === 'Z' && Number(parent) === ppid) found.push(stat.slice(0, stat.lastIndexOf(')') + 1))
+    } catch {}
+  }
+  return found
+}
+
+async function eventually(check, ms = 3000) {
+  const end = Date.now() + ms
+  let last = check()
+  while (last.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50))
+    last = check()
+  }
+  return last
+}
+
+test.serial('item 6: after an mfa_process or credential_process time-out, neither the command nor its children remain, and no zombie', async (t) => {
+  if (process.platform !== 'linux') return t.pass('reads /proc')
+  // Unique durations: the processes of this test, not someone else's sleep.
+  const n = `${process.pid}${Date.now() % 1000}`
+  const w = suite.world({
+    config:
+      `[profile base]\nregion = us-east-1\n` +
+      `[profile proc]\ncredential_process = sleep 173.${n} & sleep 174.${n}\n` +
+      `[profile top]\nrole_arn = ${ROLE_B}\nsource_profile = base\nmfa_serial = ${SERIAL}\nmfa_process = sleep 171.${n} & sleep 172.${n}\n`,
+    credentials: BASE_KEYS,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'proc', [A2]: 'top' } } },
+  })
+  // In this (long-lived) Node process, as inside the CDK CLI.
+  const { source } = loadSource(w, { AWS_ENDPOINT_URL_STS: suite.stub.url, CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS: '1' })
+  const t0 = Date.now()
+  await t.throwsAsync(source.getProvider(A1, 0), { message: /credential_process of profile proc gave no credentials within 1 s/ })
+  await t.throwsAsync(source.getProvider(A2, 0), { message: /mfa_process of profile top did not finish within 1 s/ })
+  t.true(Date.now() - t0 < 5000, `${Date.now() - t0} ms`)
+  t.deepEqual(await eventually(() => processesWith(`.${n}`)), [], 'sleep 171-174 are gone')
+  t.deepEqual(await eventually(() => zombieChildren(process.pid)), [], 'the killed shells are reaped')
+  t.is(suite.stub.calls.length, 0)
+})
+
+// ─── item 8: control characters in names and values reach the terminal as text ─────────────────
+
+test.serial('item 8: OSC 52 and ESC[2K in profile names and config values are escaped in status, notices and errors', async (t) => {
+  const OSC52 = 'prod\u001b]52;c;ZXZpbA==\u0007'
+  const ERASE = 'gone\u001b[2K\u009b2K'
+  const w = suite.world({
+    config:
+      `[profile base]\nregion = us-east-1\n` +
+      `[profile ctl]\nrole_arn = arn:aws:iam::333333333333:role/x\u001b[2K\nsource_profile = base\n`,
+    credentials: BASE_KEYS,
+    project: {
+      'cdkmultiprofileplugin.json': {
+        awsProfiles: { [A1]: OSC52, [A2]: ERASE, '333333333333': 'ctl' },
+        assumeRole: { sourceProfile: 'base', accounts: ['444444444444'], readRoleName: `cdk-${OSC52}` },
+      },
+    },
+  })
+  suite.stub.setFaults({ denyRoles: ['arn:aws:iam::333333333333:role/x\u001b[2K'] })
+  const env = envFor(w)
+  const outputs = []
+  const status = await cli(['status'], { env, cwd: w.cwd })
+  outputs.push(status.stdout + status.stderr)
+  t.regex(status.stdout, /prod\\x1b\]52;c;ZXZpbA==\\x07/)
+  t.regex(status.stdout, /role\/x\\x1b\[2K/)
+  for (const args of [['credential-process', '--account', A1], ['credential-process', '--account', A2], ['doctor']]) {
+    const r = await cli(args, { env, cwd: w.cwd })
+    outputs.push(r.stdout + r.stderr)
+  }
+  t.regex(outputs[1], /AWS profile "prod\\x1b\]52;c;ZXZpbA==\\x07" does not exist/)
+  t.regex(outputs[2], /AWS profile "gone\\x1b\[2K\\x9b2K" does not exist/)
+  // The plugin: notices on stderr and the errors handed to the CDK CLI.
+  const r = await resolveInChild({ requests: [[A1, 0], [A2, 0], ['333333333333', 0], ['444444444444', 0]] }, { env, cwd: w.cwd })
+  outputs.push(r.stdout + r.stderr)
+  t.regex(r.results[0].error, /AWS profile "prod\\x1b\]52;c;ZXZpbA==\\x07" does not exist/)
+  t.regex(r.results[2].error, /AssumeRole into arn:aws:iam::333333333333:role\/x\\x1b\[2K/)
+  t.regex(r.stderr, /account 444444444444 \(ForReading\) → role arn:aws:iam::444444444444:role\/cdk-prod\\x1b\]52;c;ZXZpbA==\\x07 via profile base/)
+  for (const out of outputs) t.false(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out), JSON.stringify(out))
+})

@@ -106,6 +106,11 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
             expiration: None,
         });
     }
+    if let Base::Profile { profile, kind: ProfileKind::CredentialProcess } = base {
+        // Run by us, not aws-config: a time-out must kill the command's whole process group.
+        let command_line = profiles.require(profile)?.get("credential_process").unwrap_or_default();
+        return crate::credential_process::credentials(profile, command_line).await;
+    }
     let region = Some(Region::new(plan.region.clone()));
     let conf = ProviderConfig::default().with_region(region.clone()).with_http_client(crate::sts::http_client());
     let provider: Box<dyn ProvideCredentials> = match base {

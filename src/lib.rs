@@ -10,15 +10,18 @@ pub mod base;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod credential_process;
 pub mod creds;
 pub mod engine;
 pub mod error;
 pub mod mfa;
 pub mod plan;
+pub mod printable;
 pub mod profiles;
 pub mod prompt;
 pub mod resolver;
 pub mod sts;
+pub mod subprocess;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,7 +68,8 @@ pub struct CredentialProviderSource {
 }
 
 fn to_js_error(e: error::Error) -> napi::Error {
-    napi::Error::from_reason(format!("cdk-mfa-rs: {e}"))
+    let line = format!("cdk-mfa-rs: {e}");
+    napi::Error::from_reason(printable::printable(&line, printable::Lines::Escape))
 }
 
 #[napi]

@@ -2,14 +2,12 @@
 //! process), the profile's `mfa_process`, then the terminal. Codes are checked locally
 //! (6 digits) before any STS call, and never logged, cached or put in an error.
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use tokio::io::AsyncReadExt;
 
 use crate::error::{Error, Result};
 use crate::plan::Mfa;
 use crate::prompt::{self, PromptError};
+use crate::subprocess::{self, RunError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -107,45 +105,25 @@ pub fn no_terminal_error(mfa: &Mfa) -> Error {
     ))
 }
 
+/// Errors name the profile and what went wrong, never the command: users keep TOTP seeds there.
 async fn run_mfa_process(cmd: &str, mfa: &Mfa) -> Result<String> {
     let fail = |why: String| {
         Error::new(format!(
-            "mfa_process of profile {} ({cmd}) {why}; fix the command or remove mfa_process to be prompted",
+            "mfa_process of profile {} {why}; fix the command or remove mfa_process to be prompted",
             mfa.profile
         ))
     };
-    #[cfg(unix)]
-    let mut command = {
-        let mut c = tokio::process::Command::new("/bin/sh");
-        c.arg("-c").arg(cmd);
-        c
-    };
-    #[cfg(windows)]
-    let mut command = {
-        let mut c = tokio::process::Command::new("cmd");
-        c.arg("/C").arg(cmd);
-        c
-    };
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
-    let mut child = command.spawn().map_err(|e| fail(format!("could not start: {e}")))?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let run = async {
-        let mut out = Vec::new();
-        stdout.read_to_end(&mut out).await?;
-        let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, out))
-    };
     // Same bound as credential_process (60 s unless CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS says otherwise).
-    let timeout = crate::base::base_timeout();
-    let (status, out) = match tokio::time::timeout(timeout, run).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(fail(format!("failed: {e}"))),
-        Err(_) => return Err(fail(format!("did not finish within {} s", timeout.as_secs()))),
+    let done = match subprocess::run_shell(cmd, crate::base::base_timeout()).await {
+        Ok(done) => done,
+        Err(RunError::Start(e)) => return Err(fail(format!("could not start: {e}"))),
+        Err(RunError::Io(e)) => return Err(fail(format!("failed: {e}"))),
+        Err(RunError::TimedOut(limit)) => return Err(fail(format!("did not finish within {} s", limit.as_secs()))),
     };
-    if !status.success() {
-        return Err(fail(format!("exited with {status}")));
+    if !done.status.success() {
+        return Err(fail(format!("exited with {}", done.status)));
     }
-    let code = String::from_utf8_lossy(&out).trim().to_string();
+    let code = String::from_utf8_lossy(&done.stdout).trim().to_string();
     if !is_valid_code(&code) {
         // Do not echo what it printed: it may be a secret of some other kind.
         return Err(fail("did not print a 6-digit code".to_string()));

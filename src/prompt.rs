@@ -33,6 +33,7 @@ pub fn stderr_line(line: &str) {
 
 fn write_stderr(line: &str) {
     use std::io::Write;
+    let line = crate::printable::printable(line, crate::printable::Lines::Escape);
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
@@ -53,13 +54,13 @@ impl Drop for HoldGuard {
 
 /// Write `message` on its own line of the terminal (no prompt). Used for "wrong code, again".
 pub fn tell(message: &str) -> Result<(), PromptError> {
-    imp::tell(message)
+    imp::tell(&crate::printable::printable(message, crate::printable::Lines::Escape))
 }
 
 /// Show `prompt` on its own line and read one line with echo off.
 pub fn read_hidden(prompt: &str) -> Result<String, PromptError> {
     let _hold = hold_stderr();
-    imp::read_hidden(prompt, PROMPT_TIMEOUT)
+    imp::read_hidden(&crate::printable::printable(prompt, crate::printable::Lines::Escape), PROMPT_TIMEOUT)
 }
 
 #[cfg(unix)]

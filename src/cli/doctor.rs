@@ -202,8 +202,9 @@ pub(super) async fn doctor() -> CliResult<()> {
                 ),
                 Some(_) => r.ok(format!("{device}: code from CDK_MFA_CODE (one STS call per process){cached}")),
                 None => {
-                    if let Some(cmd) = process {
-                        r.ok(format!("{device}: code from mfa_process `{cmd}`{cached}"));
+                    // Not the command itself: users keep TOTP seeds in it.
+                    if process.is_some() {
+                        r.ok(format!("{device}: code from the mfa_process of profile {names}{cached}"));
                     } else if terminal_available() {
                         r.ok(format!("{device}: code asked on this terminal{cached}"));
                     } else {

@@ -38,7 +38,7 @@ pub async fn run(args: Vec<String>) -> i32 {
         Err(f) => {
             // One line, whatever the message held.
             let line = f.message.split_whitespace().collect::<Vec<_>>().join(" ");
-            write_all(Stream::Err, format!("cdk-mfa-rs: {line}\n").as_bytes());
+            write_all(Stream::Err, &format!("cdk-mfa-rs: {line}\n"));
             f.code
         }
     }
@@ -76,8 +76,10 @@ enum Stream {
 }
 
 /// Write everything, also to a non-blocking pipe (Node may have made fd 1/2 non-blocking).
-fn write_all(stream: Stream, bytes: &[u8]) {
-    let mut rest = bytes;
+/// Control characters from profile names or config values are escaped here, for all output.
+fn write_all(stream: Stream, text: &str) {
+    let text = crate::printable::printable(text, crate::printable::Lines::Keep);
+    let mut rest = text.as_bytes();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     while !rest.is_empty() {
@@ -96,7 +98,7 @@ fn write_all(stream: Stream, bytes: &[u8]) {
 }
 
 fn print(text: &str) {
-    write_all(Stream::Out, text.as_bytes());
+    write_all(Stream::Out, text);
 }
 
 // ─── arguments ─────────────────────────────────────────────────────────────────────────────
