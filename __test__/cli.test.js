@@ -225,7 +225,7 @@ test.serial('logout --all in a directory shared with other files (a project, an 
   fs.chmodSync(dir, 0o700)
   const login = await cli(['login'], { env: { ...env, CDK_MFA_CODE: '654321' }, cwd: dir }) // a code is used once
   t.is(login.code, 0, login.stderr)
-  const ours = fs.readdirSync(dir).filter((f) => /^(role|mfa-session)-[0-9a-f]{40}\.json$/.test(f) && !(f in foreign) && !f.startsWith('role-5'))
+  const ours = fs.readdirSync(dir).filter((f) => /^(role|mfa-session)-[0-9a-f]{40}\.json$/.test(f) && !(f in foreign) && f !== 'role-5555555555555555555555555555555555555555.json')
   t.is(ours.length, 3, 'one MFA session and two roles cached')
 
   const r = await cli(['logout', '--all'], { env, cwd: dir })
@@ -240,6 +240,52 @@ test.serial('logout --all in a directory shared with other files (a project, an 
   for (const f of ours) t.false(fs.existsSync(path.join(dir, f)), `${f} removed`)
   t.deepEqual(fs.readdirSync(dir).filter((f) => /^(role|mfa-session)-[0-9a-f]{40}\.lock$/.test(f)), ['mfa-session-4444444444444444444444444444444444444444.lock'])
   t.is(fs.statSync(dir).mode & 0o777, 0o700)
+})
+
+// Issue 12 item 2: as root, with CDK_MFA_RS_CACHE_DIR at a directory another user created, the plugin
+// chmodded it, served an entry planted there and followed planted lock links.
+const asRoot = process.getuid && process.getuid() === 0 ? test.serial : test.serial.skip
+asRoot('a cache directory of another user (0777 or 0700) is refused: planted entries not served, planted lock links not followed', async (t) => {
+  const w = cliWorld()
+  // The names our entries get, from a real login into our own cache.
+  const login = await cli(['login', '--profile', 'role1'], { env: envFor(w, { CDK_MFA_CODE: '111111' }), cwd: w.cwd })
+  t.is(login.code, 0, login.stderr)
+  const names = cacheFiles(w).filter((f) => f.endsWith('.json'))
+  t.is(names.length, 2)
+  for (const [i, mode] of [0o777, 0o700].entries()) {
+    const evil = path.join(w.root, `other-user-${mode.toString(8)}`)
+    fs.mkdirSync(evil)
+    for (const f of names) {
+      const e = JSON.parse(fs.readFileSync(path.join(w.cacheDir, f), 'utf8'))
+      e.credentials.accessKeyId = 'ASIAATTACKERPLANTED1'
+      fs.writeFileSync(path.join(evil, f), JSON.stringify(e))
+      fs.chownSync(path.join(evil, f), 4242, 4242)
+    }
+    const rootFile = path.join(w.root, `root-file-${i}`)
+    fs.writeFileSync(rootFile, 'root')
+    fs.chmodSync(rootFile, 0o644)
+    const chosen = path.join(w.root, `chosen-${i}`)
+    for (const [f, target] of [[names[0], rootFile], [names[1], chosen]]) {
+      const link = path.join(evil, f.replace(/\.json$/, '.lock'))
+      fs.symlinkSync(target, link)
+      fs.lchownSync(link, 4242, 4242)
+    }
+    fs.chownSync(evil, 4242, 4242)
+    fs.chmodSync(evil, mode)
+    const before = fs.readdirSync(evil).sort()
+    const env = envFor(w, { CDK_MFA_RS_CACHE_DIR: evil, CDK_MFA_CODE: String(222222 + i) })
+    const r = await cli(['export', '--profile', 'role1'], { env, cwd: w.cwd })
+    t.is(r.code, 0, r.stderr)
+    t.false(r.stdout.includes('ASIAATTACKERPLANTED1'), 'a planted entry was served')
+    t.regex(r.stdout, /^export AWS_ACCESS_KEY_ID=ASIA/)
+    t.regex(r.stderr, /cdk-mfa-rs: warning: the cache directory .* belongs to another user \(uid 4242\), who could plant or read sessions there: it is not used/)
+    t.is(fs.statSync(evil).mode & 0o777, mode, 'mode left as it is')
+    t.is(fs.statSync(rootFile).mode & 0o777, 0o644, 'no chmod through a planted lock link')
+    t.false(fs.existsSync(chosen), 'no file created through a planted lock link')
+    t.deepEqual(fs.readdirSync(evil).sort(), before, 'nothing written there')
+    const doctor = await cli(['doctor'], { env, cwd: w.cwd })
+    t.regex(doctor.stdout, /FAIL {2}cache: .* belongs to another user \(uid 4242\).*: the plugin does not use it/)
+  }
 })
 
 test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {

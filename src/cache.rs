@@ -179,6 +179,11 @@ pub fn default_dir(home: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
+/// Another owner's uid, and a mode open to others, as `open` judges a directory (for `doctor`).
+pub fn owner_and_mode(meta: &fs::Metadata) -> (Option<u32>, Option<u32>) {
+    (platform::foreign_owner(meta), platform::shared_mode(meta))
+}
+
 /// The files this module writes, recognised by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Name {
@@ -294,6 +299,13 @@ impl DiskCache {
         let handle =
             platform::open_dir(dir).map_err(|e| Error::new(format!("cannot read the cache directory {d}: {e}")))?;
         let meta = handle.metadata().map_err(|e| Error::new(format!("cannot read the cache directory {d}: {e}")))?;
+        if let Some(uid) = platform::foreign_owner(&meta) {
+            // Its owner could plant entries we would serve, or links we would follow.
+            return Err(Error::new(format!(
+                "the cache directory {d} belongs to another user (uid {uid}), who could plant or read sessions \
+                 there: it is not used; set CDK_MFA_RS_CACHE_DIR to a directory of your own"
+            )));
+        }
         let cache = DiskCache { dir: dir.to_path_buf() };
         if let Some(mode) = platform::shared_mode(&meta) {
             let scan = cache.scan();
@@ -342,10 +354,12 @@ impl DiskCache {
 
     pub fn get(&self, key: &Key) -> std::result::Result<Entry, Miss> {
         let path = self.path(key);
-        let bytes = match fs::read(&path) {
+        let bytes = match read_own(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Miss::Absent),
-            Err(e) => return Err(Miss::Unusable(format!("cannot read {}: {e}", path.display()))),
+            Err(ReadError::Absent) => return Err(Miss::Absent),
+            Err(ReadError::Foreign(why) | ReadError::Io(why)) => {
+                return Err(Miss::Unusable(format!("{}: {why}", path.display())))
+            }
         };
         let entry = parse_entry(&bytes).map_err(|why| Miss::Unusable(format!("{}: {why}", path.display())))?;
         if entry.kind != key.kind {
@@ -696,6 +710,110 @@ mod tests {
             assert!(is_our_partial_write(&bytes[..n]));
         }
         assert!(!is_our_partial_write(b"{\"Credentials\": {}}"));
+    }
+
+    /// Root can give a file to another user: what an attacker on a shared box would own.
+    #[cfg(unix)]
+    fn give_to_other_user(p: &Path) -> bool {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("not root: cannot make a file another user's; skipped");
+            return false;
+        }
+        std::os::unix::fs::lchown(p, Some(4242), Some(4242)).unwrap();
+        true
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn directory_of_another_user_is_refused_and_left_as_it_is() {
+        use std::os::unix::fs::PermissionsExt;
+        for mode in [0o777, 0o700] {
+            let t = tempfile::tempdir().unwrap();
+            let key = Key::new(Kind::Role, &["planted"]);
+            fs::write(t.path().join(key.file_name()), "{}").unwrap();
+            fs::set_permissions(t.path(), fs::Permissions::from_mode(mode)).unwrap();
+            if !give_to_other_user(t.path()) {
+                return;
+            }
+            let err = DiskCache::open(t.path()).unwrap_err();
+            assert!(err.message().contains("belongs to another user (uid 4242)"), "{err}");
+            assert_eq!(fs::metadata(t.path()).unwrap().permissions().mode() & 0o777, mode);
+            assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1, "nothing written there");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entry_of_another_user_is_not_served() {
+        let t = tempfile::tempdir().unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        let key = Key::new(Kind::Role, &["planted"]);
+        cache.put(&key, Label::default(), &creds(60)).unwrap();
+        if !give_to_other_user(&t.path().join(key.file_name())) {
+            return;
+        }
+        match cache.get(&key) {
+            Err(Miss::Unusable(m)) => assert!(m.contains("belongs to another user (uid 4242)"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn planted_probe_and_entry_symlinks_are_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let precious = outside.path().join("precious");
+        fs::write(&precious, "precious").unwrap();
+        std::os::unix::fs::symlink(&precious, t.path().join(format!(".probe-{}", std::process::id()))).unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        assert_eq!(fs::read_to_string(&precious).unwrap(), "precious", "not truncated through the probe link");
+        let key = Key::new(Kind::Role, &["linked"]);
+        let mut entry = tempfile::NamedTempFile::new_in(outside.path()).unwrap();
+        let json = serde_json::to_vec(&Entry {
+            format: MAGIC.into(),
+            version: FORMAT_VERSION,
+            kind: Kind::Role,
+            label: Label::default(),
+            credentials: creds(60),
+        })
+        .unwrap();
+        entry.write_all(&json).unwrap();
+        std::os::unix::fs::symlink(entry.path(), t.path().join(key.file_name())).unwrap();
+        match cache.get(&key) {
+            Err(Miss::Unusable(m)) => assert!(m.contains("symbolic link"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn planted_lock_symlinks_are_not_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        let lock_name = |k: &Key| t.path().join(format!("{}-{}.lock", k.kind.prefix(), k.hash));
+        // A link to an existing file: its mode must not change (it went 0644 → 0600).
+        let existing = outside.path().join("root-file");
+        fs::write(&existing, "x").unwrap();
+        fs::set_permissions(&existing, fs::Permissions::from_mode(0o644)).unwrap();
+        let a = Key::new(Kind::MfaSession, &["a"]);
+        std::os::unix::fs::symlink(&existing, lock_name(&a)).unwrap();
+        // A link to a path of the planter's choosing: nothing may appear there.
+        let chosen = outside.path().join("chosen");
+        let b = Key::new(Kind::Role, &["b"]);
+        std::os::unix::fs::symlink(&chosen, lock_name(&b)).unwrap();
+        for key in [&a, &b] {
+            match cache.lock(key, Duration::from_millis(100)).await {
+                Err(LockError::Unavailable(e)) => assert!(e.message().contains("symbolic link, not followed"), "{e}"),
+                Err(other) => panic!("{other:?}"),
+                Ok(_) => panic!("locked through a link"),
+            }
+        }
+        assert_eq!(fs::metadata(&existing).unwrap().permissions().mode() & 0o777, 0o644);
+        assert!(!chosen.exists());
     }
 
     #[tokio::test]

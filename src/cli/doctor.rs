@@ -276,22 +276,32 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
         }
         Ok(meta) => {
             let mut fine = true;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::{MetadataExt, PermissionsExt};
-                let mode = meta.permissions().mode() & 0o777;
-                if mode & 0o077 != 0 {
-                    fine = false;
+            let scan = DiskCache::at(dir).scan();
+            let (other_owner, shared_mode) = cache::owner_and_mode(&meta);
+            if let Some(uid) = other_owner {
+                fine = false;
+                r.fail(
+                    format!(
+                        "cache: {d} belongs to another user (uid {uid}), who could plant or read sessions there: the \
+                         plugin does not use it, so every run asks for an MFA code"
+                    ),
+                    "set CDK_MFA_RS_CACHE_DIR to a directory of your own",
+                );
+            } else if let Some(mode) = shared_mode {
+                fine = false;
+                if scan.others > 0 {
+                    r.warn(
+                        format!(
+                            "cache: {d} is open to others (mode {mode:o}) and holds files that are not cdk-mfa-rs's \
+                             ({}): the plugin leaves its mode alone and does not use it",
+                            scan.others_text()
+                        ),
+                        "set CDK_MFA_RS_CACHE_DIR to a directory of its own",
+                    );
+                } else {
                     r.warn(
                         format!("cache: {d} is readable by others (mode {mode:o}); it holds session credentials"),
                         format!("chmod 700 {d} (the plugin also does it on its next run)"),
-                    );
-                }
-                if meta.uid() != unsafe { libc::geteuid() } {
-                    fine = false;
-                    r.warn(
-                        format!("cache: {d} belongs to another user (uid {})", meta.uid()),
-                        "set CDK_MFA_RS_CACHE_DIR to a directory of your own",
                     );
                 }
             }
@@ -302,23 +312,49 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
                     format!("chmod u+rwx {d}, or set CDK_MFA_RS_CACHE_DIR to a writable directory"),
                 );
             }
-            let all = DiskCache::at(dir).list();
-            let bad = all.iter().filter(|(_, e)| e.is_err()).count();
-            if bad > 0 {
+            let (ours_bad, not_ours) = scan.entries.iter().fold((0, 0), |(o, n), f| match &f.entry {
+                Ok(_) => (o, n),
+                Err(u) if u.ours => (o + 1, n),
+                Err(_) => (o, n + 1),
+            });
+            if ours_bad > 0 {
                 fine = false;
                 r.warn(
                     format!(
-                        "cache: {bad} unusable entr{} in {d} (they are replaced when next needed)",
-                        if bad == 1 { "y" } else { "ies" }
+                        "cache: {} in {d} (they are replaced when next needed)",
+                        plural(ours_bad, "unusable entr", "y", "ies")
                     ),
                     "cdk-mfa-rs logout --all",
                 );
             }
+            if not_ours > 0 {
+                fine = false;
+                r.warn(
+                    format!(
+                        "cache: {} named like cache entries in {d} but not written by cdk-mfa-rs (never read or removed)",
+                        plural(not_ours, "file", "", "s")
+                    ),
+                    "look at them, and remove them by hand if they are yours",
+                );
+            }
+            if !scan.stale_temps.is_empty() {
+                fine = false;
+                r.warn(
+                    format!(
+                        "cache: {} of an entry in {d} (a process died while writing; one may hold a session)",
+                        plural(scan.stale_temps.len(), "unfinished write", "", "s")
+                    ),
+                    "cdk-mfa-rs logout --all (the plugin also removes them on its next run)",
+                );
+            }
             if fine {
+                let others = match scan.others {
+                    0 => String::new(),
+                    n => format!("; {} that cdk-mfa-rs did not write, left alone", plural(n, "other file", "", "s")),
+                };
                 r.ok(format!(
-                    "cache: {d} is private and writable ({} entr{})",
-                    all.len(),
-                    if all.len() == 1 { "y" } else { "ies" }
+                    "cache: {d} is private and writable ({}{others})",
+                    plural(scan.entries.len(), "entr", "y", "ies")
                 ));
             }
         }
@@ -333,6 +369,11 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
             }
         }
     }
+}
+
+/// "1 entry", "2 entries".
+fn plural(n: usize, stem: &str, one: &str, many: &str) -> String {
+    format!("{n} {stem}{}", if n == 1 { one } else { many })
 }
 
 fn writable(path: &Path) -> bool {
