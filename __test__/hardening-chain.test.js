@@ -202,3 +202,26 @@ test.serial('item 8: OSC 52 and ESC[2K in profile names and config values are es
   t.regex(r.stderr, /account 444444444444 \(ForReading\) → role arn:aws:iam::444444444444:role\/cdk-prod\\x1b\]52;c;ZXZpbA==\\x07 via profile base/)
   for (const out of outputs) t.false(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out), JSON.stringify(out))
 })
+
+// ─── item 11: a UTF-8 byte order mark ───────────────────────────────────────────────────────────
+
+test.serial('item 11: cdkmultiprofileplugin.json, package.json and cdk.json starting with a BOM are read (plugin and doctor)', async (t) => {
+  const BOM = '\ufeff'
+  const w = suite.world({
+    config: `[profile base]\nregion = us-east-1\n[profile plain]\naws_access_key_id = AKIAPLAINKEY00000001\naws_secret_access_key = plain-secret\n`,
+    credentials: BASE_KEYS,
+    project: {
+      'package.json': BOM + JSON.stringify({ name: 'app', awsProfiles: { [A1]: 'plain' } }),
+      'cdkmultiprofileplugin.json': BOM + JSON.stringify({ assumeRole: { sourceProfile: 'base', accounts: [A2] } }),
+      'cdk.json': BOM + JSON.stringify({ app: 'node app.js', plugin: ['cdk-mfa-rs'], context: { 'assume-role-credentials:readIamRoleName': 'ctx-reader' } }),
+    },
+  })
+  const env = envFor(w)
+  const r = await resolveInChild({ requests: [[A1, 0], [A2, 0]] }, { env, cwd: w.cwd })
+  t.is(r.results[0].accessKeyId, 'AKIAPLAINKEY00000001', r.stdout + r.stderr)
+  t.falsy(r.results[1].error, r.results[1].error)
+  t.deepEqual(calls(), [`AssumeRole arn:aws:iam::${A2}:role/ctx-reader no MFA`])
+  const doctor = await cli(['doctor'], { env, cwd: w.cwd })
+  t.notRegex(doctor.stdout, /invalid JSON|^FAIL|neither cdk.json/m, doctor.stdout)
+  t.regex(doctor.stdout, /OK {4}configuration: 2 account\(s\) mapped \(.*package.json, .*cdkmultiprofileplugin.json\)/)
+})

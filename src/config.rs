@@ -183,8 +183,14 @@ fn read_json(path: &Path) -> Result<Option<Value>> {
     parse_json(path, &text).map(Some)
 }
 
+/// The text without a leading UTF-8 byte order mark, which editors on Windows write and the
+/// CDK CLI accepts (serde_json does not).
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 pub fn parse_json(path: &Path, text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| {
+    serde_json::from_str(without_bom(text)).map_err(|e| {
         Error::new(format!(
             "invalid JSON in {} at line {}, column {}: {}; fix or remove the file",
             path.display(),
@@ -637,6 +643,28 @@ mod tests {
         let e = load(&d.inputs()).unwrap_err();
         assert!(e.message().contains(&p.display().to_string()), "{e}");
         assert!(e.message().contains("line 4, column 3"), "{e}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_in_every_json_file() {
+        let d = Dir::new();
+        let bom = "\u{feff}";
+        d.write("project/package.json", &format!(r#"{bom}{{"name":"x","awsProfiles":{{"111111111111":"pkg"}}}}"#));
+        d.write(
+            "project/cdkmultiprofileplugin.json",
+            &format!(r#"{bom}{{"awsProfiles":{{"222222222222":"p"}},"assumeRole":{{"accounts":["444444444444"]}}}}"#),
+        );
+        d.write("home/.cdkmultiprofileplugin.json", &format!(r#"{bom}{{"awsProfiles":{{"333333333333":"g"}}}}"#));
+        d.write("project/cdk.json", &format!(r#"{bom}{{"app":"x","context":{{"{CONTEXT_READ_KEY}":"ctx-read"}}}}"#));
+        let i = d.inputs();
+        let c = load(&i).unwrap();
+        assert_eq!(c.assume_role.unwrap().read_role_name, "ctx-read");
+        assert_eq!(c.aws_profiles["111111111111"].read, "pkg");
+        assert_eq!(c.aws_profiles["222222222222"].read, "p");
+        assert_eq!(c.aws_profiles["333333333333"].read, "g");
+        // A BOM anywhere else is still an error.
+        d.write("project/cdkmultiprofileplugin.json", &format!(r#"{{{bom}"awsProfiles":{{}}}}"#));
+        assert!(load(&i).is_err());
     }
 
     #[test]

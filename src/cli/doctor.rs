@@ -60,7 +60,7 @@ pub(super) async fn doctor() -> CliResult<()> {
     let mut syntax_ok = true;
     for path in &candidates {
         let Ok(text) = std::fs::read_to_string(path) else { continue };
-        if let Err(e) = serde_json::from_str::<Value>(&text) {
+        if let Err(e) = serde_json::from_str::<Value>(config::without_bom(&text)) {
             syntax_ok = false;
             let msg = e.to_string();
             let msg = msg.find(" at line ").map_or(msg.as_str(), |i| &msg[..i]).to_string();
@@ -449,7 +449,9 @@ fn plugin_entries(cwd: &Path, home: Option<&Path>) -> Vec<(PathBuf, String)> {
     files.extend(home.map(|h| h.join(".cdk.json")));
     let mut out = Vec::new();
     for f in files {
-        let Some(v) = std::fs::read_to_string(&f).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()) else {
+        let Some(v) =
+            std::fs::read_to_string(&f).ok().and_then(|t| serde_json::from_str::<Value>(config::without_bom(&t)).ok())
+        else {
             continue;
         };
         match v.get("plugin") {
