@@ -288,6 +288,27 @@ asRoot('a cache directory of another user (0777 or 0700) is refused: planted ent
   }
 })
 
+// Issue 12 item 3: an entry copied onto another entry's file name was served for that other key.
+test.serial("a cache entry copied onto another entry's file name (account 111's role onto 222's) is not served", async (t) => {
+  const w = cliWorld()
+  const env = envFor(w, { CDK_MFA_CODE: '333333' })
+  const login = await cli(['login'], { env, cwd: w.cwd })
+  t.is(login.code, 0, login.stderr)
+  const roleFile = (account) => cacheFiles(w).find((f) => f.startsWith('role-') && f.endsWith('.json') &&
+    JSON.parse(fs.readFileSync(path.join(w.cacheDir, f), 'utf8')).label.roleArn.includes(account))
+  const [f111, f222] = [roleFile(A1), roleFile(A2)]
+  t.truthy(f111 && f222)
+  const key111 = JSON.parse(fs.readFileSync(path.join(w.cacheDir, f111), 'utf8')).credentials.accessKeyId
+  fs.copyFileSync(path.join(w.cacheDir, f111), path.join(w.cacheDir, f222))
+  suite.stub.clearCalls()
+  const r = await cli(['export', '--account', A2, '--format', 'json'], { env, cwd: w.cwd })
+  t.is(r.code, 0, r.stderr)
+  t.not(JSON.parse(r.stdout).AccessKeyId, key111, "account 111's role session served for 222")
+  t.regex(r.stderr, new RegExp(`ignoring cache entry .*${f222}: written for another entry \\(role arn:aws:iam::${A1}:role/AdminMFARole, profile role1, .*\\), not this one \\(role arn:aws:iam::${A2}:role/AdminMFARole, profile role2`))
+  t.is(count('AssumeRole'), 1, 'role2 assumed again from the cached MFA session')
+  t.is(count('GetSessionToken'), 0)
+})
+
 test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {
   const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': '{\n  "awsProfiles": {\n    "111111111111": "role1",\n  }\n}\n' } })
   const r = await cli(['doctor'], { env: envFor(w), cwd: w.cwd })

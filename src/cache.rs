@@ -88,6 +88,15 @@ impl Key {
         Key { kind, hash: hex::encode(&h.finalize()[..20]) }
     }
 
+    /// The key of an entry with these labels. The labels go into the file name (two profiles
+    /// reaching one role keep one entry each instead of replacing each other's), and `get`
+    /// serves an entry only for the key and labels it was written for.
+    pub fn bound_to(&self, label: &Label) -> Key {
+        // "+value" so that an absent label and an empty one differ.
+        let part = |o: &Option<String>| o.as_deref().map_or(String::new(), |v| format!("+{v}"));
+        Key::new(self.kind, &[&self.hash, &part(&label.profile), &part(&label.mfa_serial), &part(&label.role_arn)])
+    }
+
     pub fn file_name(&self) -> String {
         format!("{}-{}.json", self.kind.prefix(), self.hash)
     }
@@ -99,6 +108,9 @@ pub struct Entry {
     pub format: String,
     pub version: u32,
     pub kind: Kind,
+    /// The key (hash) it was written for: an entry copied onto another entry's name is not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub label: Label,
     pub credentials: Creds,
 }
@@ -176,6 +188,19 @@ pub fn default_dir(home: Option<&Path>) -> Option<PathBuf> {
     match std::env::var_os("CDK_MFA_RS_CACHE_DIR").filter(|v| !v.is_empty()) {
         Some(d) => Some(PathBuf::from(d)),
         None => home.map(|h| h.join(".aws").join("cdk-mfa-rs").join("cache")),
+    }
+}
+
+/// "role R, profile P, MFA S" (labels only, nothing secret).
+fn label_text(l: &Label) -> String {
+    let parts: Vec<String> = [("role", &l.role_arn), ("profile", &l.profile), ("MFA", &l.mfa_serial)]
+        .iter()
+        .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v}")))
+        .collect();
+    if parts.is_empty() {
+        "no labels".to_string()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -352,7 +377,8 @@ impl DiskCache {
         self.dir.join(key.file_name())
     }
 
-    pub fn get(&self, key: &Key) -> std::result::Result<Entry, Miss> {
+    /// The entry for `key`, if it is ours, fresh, and was written for this key and these labels.
+    pub fn get(&self, key: &Key, label: &Label) -> std::result::Result<Entry, Miss> {
         let path = self.path(key);
         let bytes = match read_own(&path) {
             Ok(b) => b,
@@ -365,6 +391,14 @@ impl DiskCache {
         if entry.kind != key.kind {
             return Err(Miss::Unusable(format!("{}: holds a {:?} entry", path.display(), entry.kind)));
         }
+        if entry.key.as_deref() != Some(key.hash.as_str()) || entry.label != *label {
+            return Err(Miss::Unusable(format!(
+                "{}: written for another entry ({}), not this one ({})",
+                path.display(),
+                label_text(&entry.label),
+                label_text(label)
+            )));
+        }
         if !entry.credentials.is_fresh() {
             return Err(Miss::Expired);
         }
@@ -376,6 +410,7 @@ impl DiskCache {
             format: MAGIC.to_string(),
             version: FORMAT_VERSION,
             kind: key.kind,
+            key: Some(key.hash.clone()),
             label,
             credentials: creds.clone(),
         };
@@ -613,9 +648,10 @@ mod tests {
         let (cache, warnings) = DiskCache::open(&dir).unwrap();
         assert!(warnings.is_empty());
         let key = Key::new(Kind::MfaSession, &["x"]);
-        assert_eq!(cache.get(&key).unwrap_err(), Miss::Absent);
-        cache.put(&key, Label { profile: Some("p".into()), ..Default::default() }, &creds(60)).unwrap();
-        let e = cache.get(&key).unwrap();
+        let label = Label { profile: Some("p".into()), ..Default::default() };
+        assert_eq!(cache.get(&key, &label).unwrap_err(), Miss::Absent);
+        cache.put(&key, label.clone(), &creds(60)).unwrap();
+        let e = cache.get(&key, &label).unwrap();
         assert_eq!(e.credentials, creds(60).clone_with_expiry(e.credentials.expiration));
         #[cfg(unix)]
         {
@@ -624,8 +660,8 @@ mod tests {
             assert_eq!(mode(&dir), 0o700);
             assert_eq!(mode(&dir.join(key.file_name())), 0o600);
         }
-        cache.put(&key, Label::default(), &creds(9)).unwrap();
-        assert_eq!(cache.get(&key).unwrap_err(), Miss::Expired);
+        cache.put(&key, label.clone(), &creds(9)).unwrap();
+        assert_eq!(cache.get(&key, &label).unwrap_err(), Miss::Expired);
         // No temp files left behind.
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
     }
@@ -645,7 +681,7 @@ mod tests {
             (full.replace("\"version\": 1", "\"version\": 99"), "newer cdk-mfa-rs"),
         ] {
             fs::write(&path, bytes).unwrap();
-            match cache.get(&key) {
+            match cache.get(&key, &Label::default()) {
                 Err(Miss::Unusable(m)) => assert!(m.contains(why), "{m}"),
                 other => panic!("{other:?}"),
             }
@@ -753,7 +789,7 @@ mod tests {
         if !give_to_other_user(&t.path().join(key.file_name())) {
             return;
         }
-        match cache.get(&key) {
+        match cache.get(&key, &Label::default()) {
             Err(Miss::Unusable(m)) => assert!(m.contains("belongs to another user (uid 4242)"), "{m}"),
             other => panic!("{other:?}"),
         }
@@ -775,13 +811,14 @@ mod tests {
             format: MAGIC.into(),
             version: FORMAT_VERSION,
             kind: Kind::Role,
+            key: Some(key.hash.clone()),
             label: Label::default(),
             credentials: creds(60),
         })
         .unwrap();
         entry.write_all(&json).unwrap();
         std::os::unix::fs::symlink(entry.path(), t.path().join(key.file_name())).unwrap();
-        match cache.get(&key) {
+        match cache.get(&key, &Label::default()) {
             Err(Miss::Unusable(m)) => assert!(m.contains("symbolic link"), "{m}"),
             other => panic!("{other:?}"),
         }
@@ -814,6 +851,40 @@ mod tests {
         }
         assert_eq!(fs::metadata(&existing).unwrap().permissions().mode() & 0o777, 0o644);
         assert!(!chosen.exists());
+    }
+
+    #[test]
+    fn an_entry_copied_onto_another_entrys_name_is_not_served() {
+        let t = tempfile::tempdir().unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        let role = |account: &str| Label {
+            profile: Some(format!("p{account}")),
+            mfa_serial: None,
+            role_arn: Some(format!("arn:aws:iam::{account}:role/Admin")),
+        };
+        let (l111, l222) = (role("111111111111"), role("222222222222"));
+        let k111 = Key::new(Kind::Role, &["base", "arn:aws:iam::111111111111:role/Admin"]).bound_to(&l111);
+        let k222 = Key::new(Kind::Role, &["base", "arn:aws:iam::222222222222:role/Admin"]).bound_to(&l222);
+        cache.put(&k111, l111.clone(), &creds(60)).unwrap();
+        assert!(cache.get(&k111, &l111).is_ok());
+        fs::copy(t.path().join(k111.file_name()), t.path().join(k222.file_name())).unwrap();
+        match cache.get(&k222, &l222) {
+            Err(Miss::Unusable(m)) => {
+                assert!(m.contains("written for another entry (role arn:aws:iam::111111111111"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // Its labels rewritten to 222's: the recorded key still differs.
+        let text = fs::read_to_string(t.path().join(k111.file_name())).unwrap().replace("111111111111", "222222222222");
+        fs::write(t.path().join(k222.file_name()), text).unwrap();
+        assert!(matches!(cache.get(&k222, &l222), Err(Miss::Unusable(_))));
+        // Labels are part of the name: two profiles reaching one role keep one entry each.
+        let base = Key::new(Kind::Role, &["same"]);
+        assert_ne!(base.bound_to(&l111), base.bound_to(&Label { profile: Some("other".into()), ..l111.clone() }));
+        assert_ne!(
+            base.bound_to(&Label::default()),
+            base.bound_to(&Label { profile: Some(String::new()), ..Default::default() })
+        );
     }
 
     #[tokio::test]

@@ -131,6 +131,7 @@ impl Resolver {
 
     /// Memory, then disk (under the cross-process lock), then `fill`; the result is stored in both.
     async fn cached<'a>(&'a self, key: Key, label: Label, fill: impl FnOnce() -> Fut<'a>) -> Result<Creds> {
+        let key = key.bound_to(&label);
         let flight = self.flight(&key);
         let _in_process = flight.lock().await;
         if let Some(c) = self.remembered(&key) {
@@ -143,7 +144,7 @@ impl Resolver {
                 Err(LockError::Busy(e)) => return Err(e),
                 Err(LockError::Unavailable(e)) => (self.warn)(&format!("{e}; continuing without the lock")),
             }
-            match cache.get(&key) {
+            match cache.get(&key, &label) {
                 Ok(entry) => {
                     self.remember(&key, &entry.credentials);
                     return Ok(entry.credentials);
