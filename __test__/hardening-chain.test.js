@@ -225,3 +225,22 @@ test.serial('item 11: cdkmultiprofileplugin.json, package.json and cdk.json star
   t.notRegex(doctor.stdout, /invalid JSON|^FAIL|neither cdk.json/m, doctor.stdout)
   t.regex(doctor.stdout, /OK {4}configuration: 2 account\(s\) mapped \(.*package.json, .*cdkmultiprofileplugin.json\)/)
 })
+
+// ─── item 13: a role in another account than the one asked for ─────────────────────────────────
+
+test.serial('item 13: an account mapped to a profile whose role is in another account: one warning line, once', async (t) => {
+  const w = suite.world({
+    config:
+      `[profile base]\nregion = us-east-1\n` +
+      `[profile prod]\nrole_arn = ${ROLE_B}\nsource_profile = base\n` +
+      `[profile right]\nrole_arn = arn:aws:iam::333333333333:role/Deployer\nsource_profile = base\n`,
+    credentials: BASE_KEYS,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'prod', '333333333333': 'right' } } },
+  })
+  const r = await resolveInChild({ requests: [[A1, 0], [A1, 1], [A1, 0], ['333333333333', 1]] }, { env: envFor(w), cwd: w.cwd })
+  for (const x of r.results) t.falsy(x.error, x.error)
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('warning'))
+  t.deepEqual(warnings, [
+    `cdk-mfa-rs: warning: account ${A1} → profile prod assumes ${ROLE_B}, a role in account ${A2}: the CDK CLI gets credentials of ${A2} for ${A1}; map ${A1} to a profile whose role is in ${A1}`,
+  ])
+})

@@ -25,6 +25,8 @@ pub struct Engine {
     announced: Mutex<HashSet<(String, Mode)>>,
     /// Access key id → account: one set of credentials must never serve two accounts.
     owners: Mutex<HashMap<String, String>>,
+    /// (account, role ARN) pairs already warned about: the role is in another account.
+    mismatches: Mutex<HashSet<(String, String)>>,
 }
 
 /// One line on stderr, never in the middle of an MFA prompt (see `prompt::stderr_line`).
@@ -59,6 +61,7 @@ impl Engine {
             profiles: OnceCell::new(),
             announced: Mutex::new(HashSet::new()),
             owners: Mutex::new(HashMap::new()),
+            mismatches: Mutex::new(HashSet::new()),
         }
     }
 
@@ -128,10 +131,25 @@ impl Engine {
         if self.announced.lock().unwrap().insert((account.to_string(), mode)) {
             notice(&target);
         }
+        self.warn_other_account(account, &plan);
         let profiles = self.profiles().await?;
         let creds = self.resolver.resolve(&plan, &profiles).await.map_err(|e| e.context(&target))?;
         self.check_owner(account, &plan, &creds)?;
         Ok(creds)
+    }
+
+    /// The last role of the plan decides whose credentials the CDK CLI gets: say so, once, when
+    /// that is not the account it asked for (a mapping typo deploys into the wrong account).
+    fn warn_other_account(&self, account: &str, plan: &Plan) {
+        let Some(role) = plan.steps.last() else { return };
+        let Some(other) = crate::arn::account_of(&role.role_arn).filter(|a| *a != account) else { return };
+        if self.mismatches.lock().unwrap().insert((account.to_string(), role.role_arn.clone())) {
+            warn(&format!(
+                "account {account} → {} assumes {}, a role in account {other}: the CDK CLI gets credentials of \
+                 {other} for {account}; map {account} to a profile whose role is in {account}",
+                plan.target, role.role_arn
+            ));
+        }
     }
 
     fn check_owner(&self, account: &str, plan: &Plan, creds: &Creds) -> Result<()> {
