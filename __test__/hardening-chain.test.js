@@ -244,3 +244,26 @@ test.serial('item 13: an account mapped to a profile whose role is in another ac
     `cdk-mfa-rs: warning: account ${A1} → profile prod assumes ${ROLE_B}, a role in account ${A2}: the CDK CLI gets credentials of ${A2} for ${A1}; map ${A1} to a profile whose role is in ${A1}`,
   ])
 })
+
+// ─── item 12: profile sections aws-config's parser skips ───────────────────────────────────────
+
+test.serial('item 12: [profile dév] and [profile a[b] are named as present but skipped, with the reason, by doctor and the error', async (t) => {
+  const w = suite.world({
+    config: `[profile base]\nregion = us-east-1\n[profile dév]\nrole_arn = ${ROLE_A}\nsource_profile = base\n[profile a[b]\nrole_arn = ${ROLE_B}\nsource_profile = base\n`,
+    credentials: BASE_KEYS,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'dév', [A2]: 'a[b' } } },
+  })
+  const env = envFor(w)
+  const config = path.join(w.home, '.aws', 'config')
+  const why = /accepts only A-Z a-z 0-9 and _ - \/ \. % @ : \+ in a profile name/
+  const r = await resolveInChild({ requests: [[A1, 0], [A2, 0]] }, { env, cwd: w.cwd })
+  t.regex(r.results[0].error, new RegExp(`AWS profile "dév" is in ${config}:3 but was skipped: .*rename the section`))
+  t.regex(r.results[0].error, why)
+  t.regex(r.results[1].error, new RegExp(`AWS profile "a\\[b" is in ${config}:6 but was skipped`))
+  const cp = await cli(['credential-process', '--profile', 'dév'], { env, cwd: w.cwd })
+  t.regex(cp.stderr, /AWS profile "dév" is in .* but was skipped/)
+  const doctor = await cli(['doctor'], { env, cwd: w.cwd })
+  t.regex(doctor.stdout, new RegExp(`WARN  AWS profile "dév" \\(${config}:3\\) is skipped: the AWS SDK for Rust accepts only`))
+  t.regex(doctor.stdout, new RegExp(`WARN  AWS profile "a\\[b" \\(${config}:6\\) is skipped`))
+  t.is(suite.stub.calls.length, 0)
+})

@@ -12,6 +12,17 @@ pub struct Profiles {
     set: ProfileSet,
     /// The files consulted, for messages ("profile x not found in …").
     pub files: Vec<String>,
+    /// Sections aws-config's parser drops without a word (the AWS CLI reads some of them).
+    pub skipped: Vec<SkippedSection>,
+}
+
+/// A `[profile …]` section in the files that is not among the loaded profiles, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedSection {
+    pub name: String,
+    /// `file:line` of the section header.
+    pub at: String,
+    pub why: String,
 }
 
 impl Profiles {
@@ -21,16 +32,32 @@ impl Profiles {
             let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
             Error::new(format!("cannot read the AWS profiles: {}", detail.replace('\n', " ")))
         })?;
-        Ok(Profiles { set, files: profile_file_paths(env) })
+        let files = profile_file_paths(env);
+        let mut skipped = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            // Read again for the headers only: aws-config does not say what it left out.
+            if let Ok(bytes) = fs.read_to_end(file).await {
+                let kind = if i == 0 { FileKind::Config } else { FileKind::Credentials };
+                skipped.extend(skipped_sections(&String::from_utf8_lossy(&bytes), file, kind, &set));
+            }
+        }
+        Ok(Profiles { set, files, skipped })
     }
 
     pub fn get(&self, name: &str) -> Option<&Profile> {
         self.set.get_profile(name)
     }
 
-    /// The profile, or an error naming it, the files read and the profiles that exist.
+    /// The profile, or an error naming it, the files read and the profiles that exist (or
+    /// where its section is and why it was skipped).
     pub fn require(&self, name: &str) -> Result<&Profile> {
         self.get(name).ok_or_else(|| {
+            if let Some(s) = self.skipped.iter().find(|s| s.name == name) {
+                return Error::new(format!(
+                    "AWS profile \"{name}\" is in {} but was skipped: {}; rename the section and the mapping",
+                    s.at, s.why
+                ));
+            }
             let mut names: Vec<&str> = self.set.profiles().collect();
             names.sort_unstable();
             Error::new(format!(
@@ -69,6 +96,50 @@ impl Profiles {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Config,
+    Credentials,
+}
+
+/// aws-config's rule for profile names (`[A-Za-z0-9_\-/.%@:+]+`); the AWS CLI is laxer.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
+}
+
+/// Profile sections of `text` that aws-config leaves out, with the reason in its terms.
+fn skipped_sections(text: &str, file: &str, kind: FileKind, loaded: &ProfileSet) -> Vec<SkippedSection> {
+    let mut out: Vec<SkippedSection> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        // As aws-config reads a header: `[` in the first column, up to the last `]`.
+        let Some(inner) = line.strip_prefix('[').and_then(|l| l.rfind(']').map(|end| &l[..end])) else {
+            continue;
+        };
+        let inner = inner.trim_matches([' ', '\t']);
+        let (prefix, name) = match inner.split_once([' ', '\t']) {
+            Some((p, n)) => (Some(p.trim()), n.trim()),
+            None => (None, inner),
+        };
+        let why = match (kind, prefix) {
+            (FileKind::Config, Some("profile")) | (FileKind::Credentials, None) if !valid_name(name) => format!(
+                "the AWS SDK for Rust accepts only A-Z a-z 0-9 and _ - / . % @ : + in a profile name, and \"{name}\" has \
+                 other characters"
+            ),
+            (FileKind::Config, None) if name != "default" => {
+                "a section of the AWS config file needs the prefix: [profile NAME]".to_string()
+            }
+            (FileKind::Credentials, Some("profile")) => {
+                "a section of the credentials file is [NAME], without the prefix \"profile\"".to_string()
+            }
+            _ => continue,
+        };
+        if loaded.get_profile(name).is_none() && !out.iter().any(|s| s.name == name) {
+            out.push(SkippedSection { name: name.to_string(), at: format!("{file}:{}", n + 1), why });
+        }
+    }
+    out
+}
+
 /// Where the AWS CLI looks, for messages only (aws-config does the actual reading).
 fn profile_file_paths(env: &Env) -> Vec<String> {
     let home = env.get("HOME").or_else(|_| env.get("USERPROFILE")).ok();
@@ -85,6 +156,26 @@ fn profile_file_paths(env: &Env) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use crate::plan::tests::profiles;
+
+    #[test]
+    fn sections_the_sdk_skips_are_named_with_the_reason() {
+        let p = profiles(
+            "[profile dév]\nregion = eu-west-1\n[profile a[b]\nregion = eu-west-1\n[bare]\nregion = x\n\
+             [default]\nregion = x\n[profile ok]\nregion = x\n[sso-session s]\nsso_region = x\n",
+        );
+        let names: Vec<(&str, &str)> = p.skipped.iter().map(|s| (s.name.as_str(), s.at.as_str())).collect();
+        assert_eq!(
+            names,
+            [("dév", "/home/u/.aws/config:1"), ("a[b", "/home/u/.aws/config:3"), ("bare", "/home/u/.aws/config:5")]
+        );
+        let e = p.require("dév").unwrap_err();
+        assert!(e.message().contains("AWS profile \"dév\" is in /home/u/.aws/config:1 but was skipped"), "{e}");
+        assert!(e.message().contains("only A-Z a-z 0-9"), "{e}");
+        assert!(p.require("a[b").unwrap_err().message().contains("config:3 but was skipped"));
+        assert!(p.require("bare").unwrap_err().message().contains("needs the prefix: [profile NAME]"));
+        assert!(p.require("ghost").unwrap_err().message().contains("\"ghost\" does not exist"));
+        assert!(p.require("ok").is_ok());
+    }
 
     #[test]
     fn sts_endpoint_precedence_matches_the_sdk() {

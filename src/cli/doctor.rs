@@ -109,6 +109,17 @@ pub(super) async fn doctor() -> CliResult<()> {
     let profiles = match Profiles::load(&Env::real(), &Fs::real()).await {
         Ok(p) => {
             r.ok(format!("AWS profiles: read {}", p.files.join(" and ")));
+            // The AWS CLI reads some of these; the plugin cannot (aws-config drops them silently).
+            const SHOWN: usize = 5;
+            for s in p.skipped.iter().take(SHOWN) {
+                r.warn(
+                    format!("AWS profile \"{}\" ({}) is skipped: {}", s.name, s.at, s.why),
+                    "rename the section (and any mapping or source_profile naming it)",
+                );
+            }
+            if p.skipped.len() > SHOWN {
+                r.warn(format!("{} more AWS profile sections are skipped", p.skipped.len() - SHOWN), "see above");
+            }
             Some(p)
         }
         Err(e) => {
