@@ -309,6 +309,41 @@ test.serial("a cache entry copied onto another entry's file name (account 111's 
   t.is(count('GetSessionToken'), 0)
 })
 
+// Issue 12 item 7: a write killed before its rename left `.<entry>.json.<pid>.<ns>.tmp` holding a
+// 12-hour session; `logout --all` said "nothing to remove" and doctor counted 0 entries.
+test.serial('an unfinished write of a dead process (a temp file holding a session) is counted by doctor and status, removed by logout --all and by the next run', async (t) => {
+  const w = cliWorld()
+  const env = envFor(w, { CDK_MFA_CODE: '444444' })
+  t.is((await cli(['login', '--profile', 'role1'], { env, cwd: w.cwd })).code, 0)
+  const session = cacheFiles(w).find((f) => f.startsWith('mfa-session-') && f.endsWith('.json'))
+  const { spawnSync } = require('node:child_process')
+  const deadPid = spawnSync(process.execPath, ['-e', '0']).pid
+  const tmp = `.${session}.${deadPid}.1764500000000000000.tmp`
+  const whole = fs.readFileSync(path.join(w.cacheDir, session))
+  const plant = () => fs.writeFileSync(path.join(w.cacheDir, tmp), whole, { mode: 0o600 })
+  const other = `.${session}.${deadPid}.1.tmp` // our name pattern, someone else's content
+  fs.writeFileSync(path.join(w.cacheDir, other), '{"not":"ours"}')
+  fs.unlinkSync(path.join(w.cacheDir, session))
+  plant()
+  const doctor = await cli(['doctor'], { env, cwd: w.cwd })
+  t.regex(doctor.stdout, /WARN {2}cache: 1 unfinished write of an entry in .* \(a process died while writing; one may hold a session\)/)
+  const status = await cli(['status'], { env, cwd: w.cwd })
+  t.regex(status.stdout, /cache: .* \(1 unfinished write left by a process that died; `cdk-mfa-rs logout --all` removes it\)/)
+  t.is(JSON.parse((await cli(['status', '--json'], { env, cwd: w.cwd })).stdout).unfinishedWrites, 1)
+  const r = await cli(['logout', '--all'], { env, cwd: w.cwd })
+  t.is(r.code, 0, r.stderr)
+  t.true(r.stdout.includes(`removed ${tmp} (unfinished write: MFA session, profile base, MFA ${SERIAL}; in `), r.stdout)
+  t.false(fs.existsSync(path.join(w.cacheDir, tmp)))
+  t.true(fs.existsSync(path.join(w.cacheDir, other)), 'not ours: left alone')
+  // The plugin's next run removes one too (its writer is gone), without a word.
+  plant()
+  const cp = await cli(['credential-process', '--profile', 'plain'], { env, cwd: w.cwd })
+  t.is(cp.code, 0, cp.stderr)
+  t.is(cp.stderr, '')
+  t.false(fs.existsSync(path.join(w.cacheDir, tmp)))
+  t.true(fs.existsSync(path.join(w.cacheDir, other)))
+})
+
 test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {
   const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': '{\n  "awsProfiles": {\n    "111111111111": "role1",\n  }\n}\n' } })
   const r = await cli(['doctor'], { env: envFor(w), cwd: w.cwd })

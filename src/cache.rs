@@ -361,6 +361,7 @@ impl DiskCache {
             }
             Err(e) => return Err(Error::new(format!("the cache directory {d} is not writable: {e}"))),
         }
+        cache.remove_stale_temps();
         Ok((cache, warnings))
     }
 
@@ -484,6 +485,19 @@ impl DiskCache {
             let _ = fs::remove_file(&lock_path);
         }
         Ok(Removal::Removed)
+    }
+
+    /// Temp files of ours whose write will never finish (its process died): one may hold a
+    /// session that no entry names any more.
+    fn remove_stale_temps(&self) {
+        let Ok(rd) = fs::read_dir(&self.dir) else { return };
+        for e in rd.filter_map(|e| e.ok()) {
+            let path = e.path();
+            let Some(Name::Temp { pid }) = classify(&e.file_name().to_string_lossy()) else { continue };
+            if is_stale_temp(&path, pid) && read_own(&path).is_ok_and(|b| is_our_partial_write(&b)) {
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 
     /// Lock files of ours whose entry is gone (a prompt that was cancelled leaves one behind):
@@ -885,6 +899,47 @@ mod tests {
             base.bound_to(&Label::default()),
             base.bound_to(&Label { profile: Some(String::new()), ..Default::default() })
         );
+    }
+
+    #[cfg(unix)] // the writer's pid tells whether it is alive
+    #[test]
+    fn unfinished_writes_of_dead_writers_are_counted_and_removed() {
+        let t = tempfile::tempdir().unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        let key = Key::new(Kind::MfaSession, &["tmp"]);
+        cache.put(&key, Label::default(), &creds(600)).unwrap();
+        let full = fs::read(t.path().join(key.file_name())).unwrap();
+        fs::remove_file(t.path().join(key.file_name())).unwrap();
+        let dead = {
+            let mut child = std::process::Command::new("rustc")
+                .arg("--version")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let pid = child.id();
+            child.wait().unwrap();
+            pid
+        };
+        let me = std::process::id();
+        let tmp = |pid: u32, n: u32| t.path().join(format!(".{}.{pid}.{n}.tmp", key.file_name()));
+        fs::write(tmp(dead, 1), &full).unwrap(); // killed before its rename: a whole session
+        fs::write(tmp(me, 2), &full[..20]).unwrap(); // being written right now
+        fs::write(tmp(me, 3), &full[..20]).unwrap(); // ... but for an hour: left over
+        File::options()
+            .write(true)
+            .open(tmp(me, 3))
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+        fs::write(tmp(dead, 4), "{\"someone\": \"else\"}").unwrap(); // our name, not our format
+        let scan = cache.scan();
+        let stale: Vec<String> = scan.stale_temps.iter().map(Found::name).collect();
+        assert_eq!(stale.len(), 2, "{stale:?}");
+        assert!(scan.stale_temps.iter().any(|f| f.entry.is_ok()), "the whole session is read as an entry");
+        assert_eq!(scan.others, 1);
+        DiskCache::open(t.path()).unwrap();
+        let left: BTreeSet<PathBuf> = fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(left, BTreeSet::from([tmp(me, 2), tmp(dead, 4)]));
     }
 
     #[tokio::test]

@@ -45,6 +45,8 @@ pub(super) struct Project {
     profiles: Profiles,
     pub(super) cache_dir: Option<PathBuf>,
     entries: Vec<(PathBuf, Result<Entry, String>)>,
+    /// Temp files of ours left by a write whose process died (one may hold a session).
+    pub(super) unfinished_writes: usize,
 }
 
 impl Project {
@@ -54,8 +56,10 @@ impl Project {
             config::load(&inputs).map_err(|e| fail(format!("{e} (cdk-mfa-rs doctor checks every setting)")))?;
         let profiles = Profiles::load(&Env::real(), &Fs::real()).await?;
         let cache_dir = cache::default_dir(crate::home_dir().as_deref());
-        let entries = cache_dir.as_deref().map(|d| DiskCache::at(d).list()).unwrap_or_default();
-        Ok(Project { cwd: inputs.cwd, config, profiles, cache_dir, entries })
+        let scan = cache_dir.as_deref().map(|d| DiskCache::at(d).scan()).unwrap_or_default();
+        let unfinished_writes = scan.stale_temps.len();
+        let entries = scan.entries.into_iter().map(|f| (f.path, f.entry.map_err(|u| u.why))).collect();
+        Ok(Project { cwd: inputs.cwd, config, profiles, cache_dir, entries, unfinished_writes })
     }
 
     pub(super) fn plan(&self, account: &str, mode: Mode) -> Result<Option<Plan>, Error> {

@@ -82,6 +82,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
             "project": p.cwd.display().to_string(),
             "configFiles": p.config.files_read.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "cacheDir": p.cache_dir.as_ref().map(|d| d.display().to_string()),
+            "unfinishedWrites": p.unfinished_writes,
             "everyOtherAccount": every.map(|ar| json!({
                 "readRoleName": ar.read_role_name,
                 "writeRoleName": ar.write_role_name,
@@ -112,8 +113,16 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
             p.config.files_read.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
         }
     );
+    let unfinished = match p.unfinished_writes {
+        0 => String::new(),
+        n => format!(
+            " ({n} unfinished write{} left by a process that died; `cdk-mfa-rs logout --all` removes {})",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "it" } else { "them" }
+        ),
+    };
     text += &format!(
-        "cache: {}\n\n",
+        "cache: {}{unfinished}\n\n",
         p.cache_dir
             .as_ref()
             .map_or("none (HOME and CDK_MFA_RS_CACHE_DIR are not set)".to_string(), |d| d.display().to_string())
