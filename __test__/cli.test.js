@@ -344,6 +344,40 @@ test.serial('an unfinished write of a dead process (a temp file holding a sessio
   t.true(fs.existsSync(path.join(w.cacheDir, other)))
 })
 
+// Issue 12 item 10: status and doctor panicked ("a free example account id") with 1000 mapped
+// accounts and assumeRole for every other account.
+test.serial('status and doctor with 1000 mapped accounts and assumeRole.accounts "*": no panic', async (t) => {
+  const awsProfiles = {}
+  for (let i = 0; i < 1000; i++) awsProfiles[String(123456789000 + i)] = 'plain'
+  const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': { awsProfiles, assumeRole: { accounts: '*', sourceProfile: 'base' } } } })
+  const opts = { env: envFor(w), cwd: w.cwd }
+  const status = await cli(['status'], opts)
+  t.is(status.code, 0, status.stderr)
+  t.regex(status.stdout, /123456789999\s+read\/write\s+profile plain/)
+  t.regex(status.stdout, /any other\s+read\/write\s+roles /)
+  const doctor = await cli(['doctor'], opts)
+  t.false(/panicked|RUST_BACKTRACE/.test(doctor.stderr), doctor.stderr)
+  t.true([0, 1].includes(doctor.code), doctor.stderr)
+  t.regex(doctor.stdout, /OK {4}configuration: 1000 account\(s\) mapped \+ assumeRole for every other account/)
+  t.regex(doctor.stdout, /OK {4}assumeRole \(read\): role .* via profile base: .*\{ACCOUNT\}/)
+})
+
+// Issue 12 item 9: login said "session cached, expires in 59m" right after "sessions are not cached".
+test.serial('login with a cache directory that cannot be used says the sessions are not cached', async (t) => {
+  const w = cliWorld()
+  const blocker = path.join(w.root, 'a-file')
+  fs.writeFileSync(blocker, '')
+  const env = envFor(w, { CDK_MFA_RS_CACHE_DIR: path.join(blocker, 'cache'), CDK_MFA_CODE: '555555' })
+  const r = await cli(['login'], { env, cwd: w.cwd })
+  t.is(r.code, 0, r.stderr)
+  t.regex(r.stderr, /cdk-mfa-rs: warning: cannot create the cache directory .*; sessions are not cached across runs/)
+  t.false(r.stdout.includes('session cached'), r.stdout)
+  t.regex(r.stdout, new RegExp(`account ${A1} \\(read/write\\) → .*: session obtained, expires in \\d+m \\(.*\\), but NOT cached \\(see the warning above\\): the next run gets a new one`))
+  t.regex(r.stdout, new RegExp(`account ${A2} \\(read\\) → profile plain: long-term keys`))
+  const one = await cli(['login', '--profile', 'role2'], { env: { ...env, CDK_MFA_CODE: '565656' }, cwd: w.cwd })
+  t.regex(one.stdout, /^profile role2: session obtained, .*but NOT cached/)
+})
+
 test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {
   const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': '{\n  "awsProfiles": {\n    "111111111111": "role1",\n  }\n}\n' } })
   const r = await cli(['doctor'], { env: envFor(w), cwd: w.cwd })

@@ -115,6 +115,14 @@ impl Engine {
         plan::plan_for_profile(&PlanInputs { config, profiles: &profiles, env: &env_var }, name)
     }
 
+    /// Execute a plan like `resolve`, and tell whether what it obtained is now on disk (false
+    /// when the cache directory was refused, or a write failed: both were warned about).
+    pub async fn resolve_and_store(&self, plan: &Plan) -> Result<(Creds, bool)> {
+        let failed = self.resolver.failed_writes();
+        let creds = self.resolve(plan).await?;
+        Ok((creds, self.resolver.has_disk_cache() && self.resolver.failed_writes() == failed))
+    }
+
     /// Execute a plan with the shared caches and prompt, without the one-line notice.
     pub async fn resolve(&self, plan: &Plan) -> Result<Creds> {
         let profiles = self.profiles().await?;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +38,8 @@ pub struct Resolver {
     /// One prompt (and its STS call) at a time on the one terminal.
     prompt: tokio::sync::Mutex<()>,
     warn: Box<dyn Fn(&str) + Send + Sync>,
+    /// Cache writes that failed (each warned): `login` must not claim a session is cached.
+    failed_writes: AtomicUsize,
 }
 
 type Fut<'a> = Pin<Box<dyn Future<Output = Result<Creds>> + Send + 'a>>;
@@ -59,7 +62,18 @@ impl Resolver {
             codes: CodeSources::default(),
             prompt: tokio::sync::Mutex::new(()),
             warn,
+            failed_writes: AtomicUsize::new(0),
         }
+    }
+
+    /// Do sessions go to disk at all (a refused or unusable directory means no)?
+    pub fn has_disk_cache(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// How many cache writes have failed so far in this process.
+    pub fn failed_writes(&self) -> usize {
+        self.failed_writes.load(Ordering::Relaxed)
     }
 
     pub async fn resolve(&self, plan: &Plan, profiles: &Profiles) -> Result<Creds> {
@@ -159,6 +173,7 @@ impl Resolver {
         let creds = fill().await?;
         if let Some(cache) = &self.cache {
             if let Err(e) = cache.put(&key, label, &creds) {
+                self.failed_writes.fetch_add(1, Ordering::Relaxed);
                 (self.warn)(&format!("{e}; continuing without caching"));
             }
         }

@@ -28,10 +28,12 @@ pub(super) fn mapped_accounts(c: &PluginConfig) -> Vec<String> {
 
 /// An account id no `awsProfiles` entry maps: stands for "any other account" of the convention.
 pub(super) fn unmapped_example(c: &PluginConfig) -> String {
-    (0..1000u64)
+    // Of n + 1 candidates at most n are mapped, so one is always free (a fixed range ran out
+    // with 1000 mapped accounts and panicked).
+    (0..=c.aws_profiles.len() as u64)
         .map(|i| format!("{:012}", 123_456_789_000u64 + i))
         .find(|a| !c.aws_profiles.contains_key(a))
-        .expect("a free example account id")
+        .unwrap_or_else(|| "123456789000".to_string())
 }
 
 pub(super) fn covers_every_account(c: &PluginConfig) -> bool {

@@ -92,8 +92,8 @@ pub(super) async fn login(opts: &Opts) -> CliResult<()> {
     if let Some(p) = opts.get("profile") {
         let plan = engine.plan_for_profile(p).await?;
         refuse_self_reference(&plan, &*engine.profiles().await?)?;
-        let c = engine.resolve(&plan).await?;
-        print(&format!("profile {p}: {}\n", login_result(&plan, &c)));
+        let (c, stored) = engine.resolve_and_store(&plan).await?;
+        print(&format!("profile {p}: {}\n", login_result(&plan, &c, stored)));
         return Ok(());
     }
     let accounts = match opts.get("account") {
@@ -115,7 +115,7 @@ pub(super) async fn login(opts: &Opts) -> CliResult<()> {
             accounts
         }
     };
-    let mut done = 0;
+    let (mut done, mut stored_all) = (0, true);
     for account in &accounts {
         let read = engine.plan(account, Mode::Read).await?;
         let write = engine.plan(account, Mode::Write).await?;
@@ -123,24 +123,32 @@ pub(super) async fn login(opts: &Opts) -> CliResult<()> {
             if read == write { vec![("read/write", &read)] } else { vec![("read", &read), ("write", &write)] };
         for (modes, plan) in items {
             refuse_self_reference(plan, &*engine.profiles().await?)?;
-            let c = engine.resolve(plan).await.map_err(|e| {
+            let (c, stored) = engine.resolve_and_store(plan).await.map_err(|e| {
+                let kept = if stored_all { "cached" } else { "done, but not all cached" };
                 let before = match done {
                     0 => String::new(),
-                    1 => " (the 1 login before it is cached)".to_string(),
-                    n => format!(" (the {n} logins before it are cached)"),
+                    1 => format!(" (the 1 login before it is {kept})"),
+                    n => format!(" (the {n} logins before it are {kept})"),
                 };
                 fail(format!("login of account {account} ({modes}){before}: {e}"))
             })?;
-            print(&format!("account {account} ({modes}) → {}: {}\n", via(plan), login_result(plan, &c)));
+            print(&format!("account {account} ({modes}) → {}: {}\n", via(plan), login_result(plan, &c, stored)));
+            stored_all &= stored;
             done += 1;
         }
     }
     Ok(())
 }
 
-fn login_result(plan: &Plan, c: &Creds) -> String {
+/// What `login` did for one plan; `stored` says whether the session really went to disk.
+fn login_result(plan: &Plan, c: &Creds, stored: bool) -> String {
+    let ours = plan.mfa.is_some() || !plan.steps.is_empty();
     match c.expiration {
-        Some(t) if plan.mfa.is_some() || !plan.steps.is_empty() => format!("session cached, expires {}", when(t)),
+        Some(t) if ours && stored => format!("session cached, expires {}", when(t)),
+        Some(t) if ours => format!(
+            "session obtained, expires {}, but NOT cached (see the warning above): the next run gets a new one",
+            when(t)
+        ),
         Some(t) => format!("credentials valid, expire {} (cached by their own provider)", when(t)),
         None => "long-term keys, used as they are (nothing to cache)".to_string(),
     }
