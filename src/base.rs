@@ -1,6 +1,7 @@
 //! The credentials at the bottom of a plan. Static keys are read from the profile; everything
-//! else (SSO, credential_process, web identity, credential_source, the default chain) is left
-//! to aws-config, which already does it the way the AWS CLI does.
+//! else (SSO, `aws login`, credential_process, web identity, credential_source, the default
+//! chain) is left to aws-config, which already does it the way the AWS CLI does. A sign-in
+//! that is missing or expired is reported from the AWS CLI's cache files first (`source`).
 
 use std::time::Duration;
 
@@ -48,6 +49,7 @@ fn describe(base: &Base) -> String {
     match base {
         Base::StaticKeys { profile, .. } => format!("the keys of profile {profile}"),
         Base::Profile { profile, kind: ProfileKind::Sso } => format!("SSO profile {profile}"),
+        Base::Profile { profile, kind: ProfileKind::Login } => format!("the login session of profile {profile}"),
         Base::Profile { profile, kind: ProfileKind::CredentialProcess } => {
             format!("the credential_process of profile {profile}")
         }
@@ -58,8 +60,10 @@ fn describe(base: &Base) -> String {
 }
 
 fn fix_hint(base: &Base) -> String {
+    if let Some(command) = crate::source::sign_in_command(base) {
+        return format!("; run `{command}`");
+    }
     match base {
-        Base::Profile { profile, kind: ProfileKind::Sso } => format!("; run `aws sso login --profile {profile}`"),
         Base::Profile { kind: ProfileKind::CredentialProcess, .. } => "; run the command by hand to see why".into(),
         Base::DefaultChain => {
             "; set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or set assumeRole.sourceProfile".into()
@@ -111,6 +115,7 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
         let command_line = profiles.require(profile)?.get("credential_process").unwrap_or_default();
         return crate::credential_process::credentials(profile, command_line).await;
     }
+    crate::source::check_sign_in(base, profiles, &crate::source::Caches::from_process(), chrono::Utc::now())?;
     let region = Some(Region::new(plan.region.clone()));
     let conf = ProviderConfig::default().with_region(region.clone()).with_http_client(crate::sts::http_client());
     let provider: Box<dyn ProvideCredentials> = match base {

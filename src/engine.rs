@@ -135,7 +135,7 @@ impl Engine {
             return Err(Error::new("disabled by CDK_MFA_RS_DISABLE or IGNORE_CDK_MULTI_PROFILE_PLUGIN"));
         }
         let plan = self.plan(account, mode).await.map_err(|e| e.context(&prefix))?;
-        let target = format!("{prefix} → {}", plan.target);
+        let target = format!("{prefix} → {} ({})", plan.target, plan.source);
         if self.announced.lock().unwrap().insert((account.to_string(), mode)) {
             notice(&target);
         }

@@ -20,6 +20,7 @@ pub mod printable;
 pub mod profiles;
 pub mod prompt;
 pub mod resolver;
+pub mod source;
 pub mod sts;
 pub mod subprocess;
 

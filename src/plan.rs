@@ -14,7 +14,7 @@ pub enum Base {
     /// `aws_access_key_id` + `aws_secret_access_key` in a profile. Long-term unless the
     /// profile also has `aws_session_token`.
     StaticKeys { profile: String, access_key_id: String, temporary: bool },
-    /// Resolved by aws-config itself: SSO, `credential_process`, web identity.
+    /// Resolved by aws-config itself: SSO, `aws login`, `credential_process`, web identity.
     Profile { profile: String, kind: ProfileKind },
     /// `credential_source` of a role profile.
     CredentialSource { profile: String, source: CredentialSource },
@@ -25,6 +25,8 @@ pub enum Base {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProfileKind {
     Sso,
+    /// `login_session`: console credentials from `aws login` (temporary, refreshed by aws-config).
+    Login,
     CredentialProcess,
     WebIdentity,
 }
@@ -87,6 +89,9 @@ pub struct Plan {
     pub endpoint_profile: Option<String>,
     /// What the user configured, for the one-line notice: "profile dev".
     pub target: String,
+    /// What the base credentials are, for the notice and `status`: "SSO", "static keys of
+    /// profile shared", "web identity" (see `source::kind`).
+    pub source: String,
 }
 
 impl fmt::Display for Plan {
@@ -222,12 +227,16 @@ fn walk(profiles: &Profiles, start: &str) -> Result<Walk> {
                 }
                 break Base::Profile { profile: current.clone(), kind: ProfileKind::Sso };
             }
+            if get("login_session").is_some() {
+                break Base::Profile { profile: current.clone(), kind: ProfileKind::Login };
+            }
             if get("credential_process").is_some() {
                 break Base::Profile { profile: current.clone(), kind: ProfileKind::CredentialProcess };
             }
             return Err(Error::new(format!(
                 "profile {current} has no credentials: give it aws_access_key_id/aws_secret_access_key, \
-                 role_arn with source_profile or credential_source, sso_session, or credential_process"
+                 role_arn with source_profile or credential_source, sso_session, login_session (aws login), \
+                 or credential_process"
             )));
         };
         if get("web_identity_token_file").is_some() && get("source_profile").is_none() {
@@ -319,6 +328,15 @@ pub fn plan_for(inputs: &PlanInputs<'_>, account: &str, mode: Mode) -> Result<Op
     }
 }
 
+/// The kind of the base credentials, naming their profile when it is not `named` itself.
+fn source_of(inputs: &PlanInputs<'_>, base: &Base, named: Option<&str>) -> String {
+    let kind = crate::source::kind(base, inputs.profiles, inputs.env);
+    match base.profile() {
+        Some(p) if Some(p) != named => format!("{kind} of profile {p}"),
+        _ => kind,
+    }
+}
+
 pub fn plan_for_profile(inputs: &PlanInputs<'_>, name: &str) -> Result<Plan> {
     let w = walk(inputs.profiles, name)?;
     let mfa = find_mfa(inputs.profiles, &w)?;
@@ -326,6 +344,7 @@ pub fn plan_for_profile(inputs: &PlanInputs<'_>, name: &str) -> Result<Plan> {
         region: region_from(prop(inputs.profiles, name, "region"), inputs.env),
         endpoint_profile: Some(name.to_string()),
         target: format!("profile {name}"),
+        source: source_of(inputs, &w.base, Some(name)),
         base: w.base,
         mfa,
         steps: w.steps,
@@ -355,6 +374,7 @@ fn plan_for_convention(inputs: &PlanInputs<'_>, ar: &AssumeRoleConfig, account: 
         None => "the default credentials".to_string(),
     };
     Ok(Plan {
+        source: source_of(inputs, &base, ar.source_profile.as_deref()),
         base,
         mfa,
         steps,
@@ -546,6 +566,40 @@ credential_source = Somewhere
         assert_eq!(wi.base, Base::Profile { profile: "wi".into(), kind: ProfileKind::WebIdentity });
         assert!(wi.steps.is_empty());
         assert!(plan(cfg, "bad-cs").unwrap_err().message().contains("Somewhere"));
+    }
+
+    #[test]
+    fn login_session_as_mapped_profile_role_source_and_convention_source() {
+        let cfg = "
+[profile console]
+login_session = arn:aws:iam::111111111111:user/dev
+region = eu-west-1
+[profile admin]
+role_arn = arn:aws:iam::222222222222:role/Admin
+source_profile = console
+mfa_serial = arn:aws:iam::111111111111:mfa/dev
+";
+        let direct = plan(cfg, "console").unwrap();
+        assert_eq!(direct.base, Base::Profile { profile: "console".into(), kind: ProfileKind::Login });
+        assert!(direct.steps.is_empty());
+        assert_eq!(direct.source, "login session");
+        // Temporary credentials: MFA goes on the AssumeRole of the profile that declares it.
+        let role = plan(cfg, "admin").unwrap();
+        assert_eq!(role.base.long_term_hint(), Some(false));
+        assert_eq!(role.steps[0].role_arn, "arn:aws:iam::222222222222:role/Admin");
+        let mfa = role.mfa.unwrap();
+        assert_eq!((mfa.profile.as_str(), mfa.step), ("admin", 0));
+        assert_eq!(role.source, "login session of profile console");
+        let p = profiles(cfg);
+        let c = config(&[], Some(convention(Some("console"))));
+        let conv = plan_for(&PlanInputs { config: &c, profiles: &p, env: &no_env }, "444444444444", Mode::Write)
+            .unwrap()
+            .unwrap();
+        assert_eq!(conv.base, Base::Profile { profile: "console".into(), kind: ProfileKind::Login });
+        assert_eq!(conv.region, "eu-west-1");
+        assert_eq!(conv.source, "login session");
+        let e = plan("[profile empty]\nregion = us-east-1\n", "empty").unwrap_err();
+        assert!(e.message().contains("login_session (aws login)"), "{e}");
     }
 
     #[test]

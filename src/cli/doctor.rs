@@ -135,6 +135,8 @@ pub(super) async fn doctor() -> CliResult<()> {
     if let (Some(c), Some(profiles)) = (&config, &profiles) {
         let inputs = PlanInputs { config: c, profiles, env: &env_var };
         let mut plans: Vec<Plan> = Vec::new();
+        // Base profiles whose sign-in (SSO, `aws login`) was checked, each once.
+        let mut signed_in: BTreeSet<String> = BTreeSet::new();
         // awsProfiles: each distinct profile once, with the accounts it serves.
         let mut by_profile: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (account, m) in &c.aws_profiles {
@@ -147,6 +149,7 @@ pub(super) async fn doctor() -> CliResult<()> {
             match plan::plan_for_profile(&inputs, name) {
                 Ok(plan) => {
                     r.ok(format!("profile {name} ({uses}): {plan}"));
+                    check_sign_in(&mut r, &plan, profiles, &mut signed_in);
                     plans.push(plan);
                 }
                 Err(e) => {
@@ -175,6 +178,9 @@ pub(super) async fn doctor() -> CliResult<()> {
                                 mode_name(mode),
                                 ar.role_name(mode)
                             ));
+                            if mode == Mode::Write {
+                                check_sign_in(&mut r, &plan, profiles, &mut signed_in);
+                            }
                             plans.push(plan);
                         }
                         Ok(None) => {}
@@ -259,6 +265,19 @@ pub(super) async fn doctor() -> CliResult<()> {
         return Err(fail(format!("doctor found {failed} problem{} marked FAIL", if failed == 1 { "" } else { "s" })));
     }
     Ok(())
+}
+
+/// An SSO or `aws login` base: is its sign-in usable now, and if not, the command that fixes it.
+fn check_sign_in(r: &mut Report, plan: &Plan, profiles: &Profiles, seen: &mut BTreeSet<String>) {
+    let Some(profile) = plan.base.profile().filter(|p| seen.insert(p.to_string())) else { return };
+    match crate::source::check_sign_in(&plan.base, profiles, &crate::source::Caches::from_process(), Utc::now()) {
+        Ok(Some(state)) => r.ok(format!("profile {profile} ({}): {state}", plan.source)),
+        Ok(None) => {}
+        Err(e) => r.fail(
+            format!("profile {profile} ({}): {e}", plan.source),
+            crate::source::sign_in_command(&plan.base).map_or("sign in again".into(), |c| format!("run `{c}`")),
+        ),
+    }
 }
 
 fn terminal_available() -> bool {

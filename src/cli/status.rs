@@ -67,6 +67,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
                         };
                         o["route"] = route;
                         o["target"] = json!(plan.target);
+                        o["source"] = json!(plan.source);
                         o["roleArn"] = json!(plan.steps.last().map(|s| s.role_arn.clone()));
                         o["mfaSerial"] = json!(plan.mfa.as_ref().map(|m| m.serial.clone()));
                         o["plan"] = json!(plan.to_string());
@@ -152,7 +153,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
                 table.push([
                     r.account.clone(),
                     modes,
-                    via(plan),
+                    format!("{} ({})", via(plan), plan.source),
                     plan.mfa.as_ref().map_or("-".to_string(), |m| m.serial.clone()),
                     cached,
                 ]);
