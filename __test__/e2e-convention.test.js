@@ -12,6 +12,7 @@ const { startMoto } = require('./helpers/moto')
 const { startStsStub } = require('./helpers/sts-stub')
 const { makeTempHome, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, getSsmParameter, awsJson, CDK_BIN } = require('./helpers/cdk')
 const { runInPty } = require('./helpers/pty')
+const { startContainerCredentials } = require('./helpers/signin-stubs')
 
 const PLUGIN = path.resolve(__dirname, '..')
 const A = '111111111111'
@@ -270,7 +271,7 @@ test.serial('a refused AssumeRole fails cdk deploy with one line naming the role
   t.regex(
     line,
     new RegExp(
-      `^\\W*cdk-mfa-rs: account ${A} \\(ForWriting\\) → role ${esc(denied)} via the default credentials: ` +
+      `^\\W*cdk-mfa-rs: account ${A} \\(ForWriting\\) → role ${esc(denied)} via the default credentials \\(environment keys\\): ` +
         `STS refused AssumeRole into ${esc(denied)}: AccessDenied: User: \\S+ is not authorized to perform: sts:AssumeRole on resource: ${esc(denied)}\\s*$`,
     ),
   )
@@ -280,4 +281,71 @@ test.serial('a refused AssumeRole fails cdk deploy with one line naming the role
   // Nothing was deployed into the account whose role was refused.
   const names = (await listStacks(moto.url, A)).map((x) => x.name)
   t.false(names.includes(w.stacks[0].name), `${names}`)
+})
+
+/** The two cdk-*Role AssumeRole calls per account of one deploy (lookup + deploy), all made by `key`. */
+function assertRolesAssumedBy(t, key) {
+  const ours = assumeRoleCalls().filter((c) => /role\/cdk-(readOnly|write)Role$/.test(c.roleArn) && c.status === 200)
+  for (const acct of ACCOUNTS) {
+    t.true(ours.some((c) => c.roleArn === readRole(acct)), `lookup role of ${acct}`)
+    t.true(ours.some((c) => c.roleArn === writeRole(acct)), `deploy role of ${acct}`)
+  }
+  for (const c of ours) {
+    t.is(c.accessKeyId, key, `${c.roleArn} assumed by ${c.accessKeyId}`)
+    t.is(c.serialNumber, null)
+  }
+}
+
+test.serial('CodeBuild/ECS: container credentials on 127.0.0.1 → cdk deploy (with its lookups) assumes both roles as the container identity', async (t) => {
+  await bootstrap()
+  const container = await startContainerCredentials({ token: 'container-auth-token' })
+  try {
+    const w = world('Ecs', { pluginConfig: { assumeRole: {} } })
+    stub.clearCalls()
+    const deploy = await w.run(DEPLOY, { AWS_CONTAINER_CREDENTIALS_FULL_URI: container.uri, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-auth-token' })
+    t.log(`deploy (container credentials): ${deploy.durationMs} ms`)
+    t.is(deploy.code, 0, `cdk deploy failed:\n${out(deploy)}`)
+    for (const acct of ACCOUNTS) {
+      t.regex(deploy.stderr, new RegExp(`account ${acct} \\(ForReading\\) → role ${readRole(acct)} via the default credentials \\(container\\)`))
+      t.regex(deploy.stderr, new RegExp(`account ${acct} \\(ForWriting\\) → role ${writeRole(acct)} via the default credentials \\(container\\)`))
+    }
+    assertRolesAssumedBy(t, container.credentials.accessKeyId)
+    // Fetched (by the CLI for itself, and by the plugin) with the container's authorization token.
+    t.true(container.calls.length >= 1)
+    t.true(container.calls.every((c) => c.status === 200 && c.authorization === 'container-auth-token'))
+    await assertDeployed(t, w)
+    t.false(out(deploy).includes(container.credentials.secretAccessKey))
+  } finally {
+    await container.stop()
+  }
+})
+
+test.serial('GitHub Actions OIDC: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN → cdk deploy (with its lookups) assumes both roles as the web identity role', async (t) => {
+  await bootstrap()
+  const w = world('Oidc', { pluginConfig: { assumeRole: {} } })
+  const ciRole = 'arn:aws:iam::123456789012:role/github-actions'
+  const jwt = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImdoYSJ9.eyJzdWIiOiJyZXBvOmV4YW1wbGUvYXBwOnJlZjpyZWZzL2hlYWRzL21haW4ifQ.c2lnbmF0dXJl'
+  const tokenFile = path.join(w.home.home, 'oidc-token')
+  fs.writeFileSync(tokenFile, jwt)
+  stub.clearCalls()
+  const deploy = await w.run(DEPLOY, { AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: ciRole, AWS_ROLE_SESSION_NAME: 'gha-run-42' })
+  t.log(`deploy (web identity): ${deploy.durationMs} ms`)
+  t.is(deploy.code, 0, `cdk deploy failed:\n${out(deploy)}`)
+  for (const acct of ACCOUNTS) {
+    t.regex(deploy.stderr, new RegExp(`account ${acct} \\(ForWriting\\) → role ${writeRole(acct)} via the default credentials \\(web identity\\)`))
+  }
+  // STS: the token was exchanged for the CI role, and that role's keys assumed the CDK roles.
+  const exchanges = stub.calls.filter((c) => c.action === 'AssumeRoleWithWebIdentity' && c.status === 200)
+  t.true(exchanges.length >= 1)
+  for (const c of exchanges) {
+    t.is(c.roleArn, ciRole)
+    t.is(c.webIdentityToken, jwt)
+  }
+  const ours = assumeRoleCalls().filter((c) => /role\/cdk-(readOnly|write)Role$/.test(c.roleArn) && c.status === 200)
+  const keys = new Set(ours.map((c) => c.accessKeyId))
+  t.is(keys.size, 1, 'one web identity session for all role calls of the plugin')
+  const [key] = keys
+  t.true(exchanges.some((c) => c.issuedAccessKeyId === key), `${key} came from AssumeRoleWithWebIdentity into ${ciRole}`)
+  assertRolesAssumedBy(t, key)
+  await assertDeployed(t, w)
 })

@@ -87,7 +87,10 @@ pub fn check_sign_in(base: &Base, profiles: &Profiles, caches: &Caches, now: Dat
             };
             let path = dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(id.as_bytes()))));
             let Some(text) = read(&path) else {
-                return fail(format!("profile {profile} is not signed in to IAM Identity Center (no {})", path.display()));
+                return fail(format!(
+                    "profile {profile} is not signed in to IAM Identity Center (no {})",
+                    path.display()
+                ));
             };
             let Ok(token) = serde_json::from_str::<SsoToken>(&text) else {
                 return fail(format!("the SSO token {} cannot be read", path.display()));
@@ -225,7 +228,11 @@ login_session = arn:aws:iam::111111111111:user/dev
         );
         write(&dir, &corp, &expired_refreshable);
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).unwrap().unwrap().contains("renewed on use"));
-        write(&dir, &corp, &expired_refreshable.replace(&at(chrono::Duration::days(30)), &at(-chrono::Duration::days(1))));
+        write(
+            &dir,
+            &corp,
+            &expired_refreshable.replace(&at(chrono::Duration::days(30)), &at(-chrono::Duration::days(1))),
+        );
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).is_err());
         write(&dir, &corp, "{not json");
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).unwrap_err().message().contains("cannot be read"));
@@ -259,7 +266,8 @@ login_session = arn:aws:iam::111111111111:user/dev
         let b = Base::DefaultChain;
         assert_eq!(kind(&b, &p, &with(&[("AWS_ACCESS_KEY_ID", "AKIA")])), "environment keys");
         assert_eq!(kind(&b, &p, &with(&[("AWS_PROFILE", "other")])), "profile other");
-        const WI: [(&str, &str); 2] = [("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"), ("AWS_ROLE_ARN", "arn:aws:iam::1:role/ci")];
+        const WI: [(&str, &str); 2] =
+            [("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"), ("AWS_ROLE_ARN", "arn:aws:iam::1:role/ci")];
         assert_eq!(kind(&b, &p, &with(&WI)), "web identity");
         assert_eq!(kind(&b, &p, &with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x")])), "container");
         assert_eq!(kind(&b, &p, &with(&[])), "instance");

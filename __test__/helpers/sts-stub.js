@@ -113,6 +113,8 @@ function okXml(action, inner, rid = requestId()) {
   )
 }
 
+const xmlAccessKeyId = (xml) => (/<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(xml) || [])[1] || null
+
 function parseAccessKey(headers, params) {
   const auth = headers.authorization || ''
   const m = /Credential=([^/,\s]+)\//.exec(auth)
@@ -215,6 +217,7 @@ class StsStub {
       durationSeconds: params.DurationSeconds !== undefined ? Number(params.DurationSeconds) : null,
       externalId: params.ExternalId || null,
       roleSessionName: params.RoleSessionName || null,
+      webIdentityToken: params.WebIdentityToken || null,
       accessKeyId: parseAccessKey(req.headers, params),
       // SigV4 scope: Credential=<key>/<date>/<region>/<service>/aws4_request
       region: (/Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization || '') || [])[1] || null,
@@ -223,6 +226,9 @@ class StsStub {
       status: null,
       errorCode: null,
       fault: null,
+      // The AccessKeyId of the credentials this call handed out (200 answers): which identity
+      // made a later call.
+      issuedAccessKeyId: null,
     }
     this.calls.push(call)
 
@@ -397,6 +403,7 @@ class StsStub {
       )
     }
     call.status = 200
+    call.issuedAccessKeyId = xmlAccessKeyId(body)
     this._markCodeUsed(call)
     this._recordSecrets(body)
     body = this._shortenExpiry(call, Buffer.from(body))
@@ -429,6 +436,7 @@ class StsStub {
         let body = Buffer.concat(chunks)
         call.status = ures.statusCode
         if (ures.statusCode === 200) {
+          call.issuedAccessKeyId = xmlAccessKeyId(body.toString('utf8'))
           this._markCodeUsed(call)
           this._recordSecrets(body.toString('utf8'))
           body = this._shortenExpiry(call, body)

@@ -1,0 +1,254 @@
+'use strict'
+// End to end, issue "sign-in sources": the real CDK CLI deploys through profiles whose credentials
+// come from IAM Identity Center (a token in ~/.aws/sso/cache + a local SSO portal stub) and from
+// `aws login` (a login cache file as the AWS CLI writes it + a local stub of the sign-in token
+// endpoint for the refresh), directly mapped and as the source of role profiles. STS calls go
+// through the recording stub to moto; the CloudFormation stacks land in moto.
+const test = require('ava')
+const fs = require('node:fs')
+const path = require('node:path')
+const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, createStaticKeys } = require('./helpers/cdk')
+const { startSsoPortal, startSigninService, writeSsoToken, writeLoginSession } = require('./helpers/signin-stubs')
+const { resolveInChild } = require('./helpers/child')
+
+const PLUGIN = path.resolve(__dirname, '..')
+const A = '111111111111'
+const B = '222222222222'
+const HUB = '123456789012' // moto's default account: where made-up keys live
+const DEPLOY = ['deploy', '--all', '--require-approval', 'never', '--method=direct']
+const CODE = '482913'
+const out = (r) => `${r.stdout}\n${r.stderr}`
+const hours = (h) => new Date(Date.now() + h * 3600 * 1000)
+
+const suite = motoSuite(test, { stub: true })
+let portal
+let signin
+const keysOf = {} // account → moto keys (CreateAccessKey), so moto puts the stacks there
+test.before(async () => {
+  portal = await startSsoPortal({ credentialsFor: (account) => keysOf[account] || {} })
+  signin = await startSigninService()
+})
+test.after.always(async () => {
+  if (portal) await portal.stop()
+  if (signin) await signin.stop()
+})
+
+/** A HOME with AWS config + a two-stack app mapped with awsProfiles; env for the CLI. */
+function world(prefix, awsConfig, awsProfiles) {
+  const home = suite.home()
+  writeAwsConfig(home, awsConfig)
+  const appDir = path.join(home.home, 'app')
+  const stacks = [
+    { name: `${prefix}A`, account: A },
+    { name: `${prefix}B`, account: B },
+  ]
+  makeCdkApp(appDir, stacks, { plugin: [PLUGIN] })
+  fs.writeFileSync(path.join(appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles }))
+  const env = {
+    AWS_ENDPOINT_URL_STS: suite.stub.url,
+    AWS_ENDPOINT_URL_SSO: portal.url,
+    AWS_ENDPOINT_URL_SIGNIN: signin.url,
+    CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache'),
+  }
+  const run = (args, extra = {}) => runCdk(args, { cwd: appDir, home, motoUrl: suite.moto.url, env: { ...env, ...extra } })
+  const child = (requests, extra = {}) =>
+    resolveInChild({ requests }, { env: cdkEnv({ home, motoUrl: suite.moto.url, env: { ...env, ...extra } }), cwd: appDir })
+  return { home, appDir, stacks, env, run, child }
+}
+
+async function assertDeployed(t, w) {
+  for (const s of w.stacks) {
+    const names = (await listStacks(suite.moto.url, s.account)).map((x) => `${x.name}:${x.status}`)
+    t.true(names.includes(`${s.name}:CREATE_COMPLETE`), `stacks in ${s.account}: ${names}`)
+  }
+}
+
+// Both accounts bootstrapped once, with plain keys (not what these tests are about).
+let bootstrapped
+function bootstrap() {
+  bootstrapped ??= (async () => {
+    keysOf[A] = await createStaticKeys(suite.moto.url, A, 'sso-a')
+    const w = world('Boot', `[profile a]\nregion = us-east-1\n[profile b]\nregion = us-east-1\n`, { [A]: 'a', [B]: 'b' })
+    const keysB = await createStaticKeys(suite.moto.url, B, 'boot-b')
+    fs.writeFileSync(
+      w.home.credentialsFile,
+      `[a]\naws_access_key_id = ${keysOf[A].accessKeyId}\naws_secret_access_key = ${keysOf[A].secretAccessKey}\n` +
+        `[b]\naws_access_key_id = ${keysB.accessKeyId}\naws_secret_access_key = ${keysB.secretAccessKey}\n`,
+    )
+    const r = await w.run(['bootstrap', `aws://${A}/us-east-1`, `aws://${B}/us-east-1`])
+    if (r.code !== 0) throw new Error(`cdk bootstrap failed:\n${out(r)}`)
+  })()
+  return bootstrapped
+}
+
+const SSO_CONFIG = `
+[profile corp]
+sso_session = corp
+sso_account_id = ${A}
+sso_role_name = Deployer
+region = us-east-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile hub]
+sso_start_url = https://legacy.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = ${HUB}
+sso_role_name = Hub
+
+[profile prod]
+role_arn = arn:aws:iam::${B}:role/Deployer
+source_profile = hub
+region = us-east-1
+`
+
+test.serial('IAM Identity Center: cdk deploy through an sso_session profile (mapped) and a role whose source is a legacy SSO profile', async (t) => {
+  await bootstrap()
+  const w = world('Sso', SSO_CONFIG, { [A]: 'corp', [B]: 'prod' })
+  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp', expiresAt: hours(1), startUrl: 'https://corp.awsapps.com/start' })
+  writeSsoToken(w.home, 'https://legacy.awsapps.com/start', { accessToken: 'token-legacy', expiresAt: hours(1), startUrl: 'https://legacy.awsapps.com/start' })
+  portal.tokens.add('token-corp')
+  portal.tokens.add('token-legacy')
+  portal.calls.length = 0
+  suite.stub.clearCalls()
+
+  const deploy = await w.run(DEPLOY)
+  t.log(`deploy (2 stacks via SSO): ${deploy.durationMs} ms`)
+  t.is(deploy.code, 0, `cdk deploy failed:\n${out(deploy)}`)
+  await assertDeployed(t, w)
+  t.regex(deploy.stderr, new RegExp(`cdk-mfa-rs: account ${A} \\(ForWriting\\) → profile corp \\(SSO\\)`))
+  t.regex(deploy.stderr, new RegExp(`cdk-mfa-rs: account ${B} \\(ForWriting\\) → profile prod \\(SSO of profile hub\\)`))
+
+  // The portal saw each profile's token for its account and role …
+  const ok = portal.calls.filter((c) => c.status === 200)
+  t.deepEqual([...new Set(ok.map((c) => `${c.accountId}/${c.roleName}/${c.token}`))].sort(), [`${A}/Deployer/token-corp`, `${HUB}/Hub/token-legacy`])
+  // … and STS saw the hub's SSO credentials assume B's role.
+  const hubKeys = new Set(ok.filter((c) => c.accountId === HUB).map((c) => c.accessKeyId))
+  const intoB = suite.stub.calls.filter((c) => c.action === 'AssumeRole' && c.roleArn === `arn:aws:iam::${B}:role/Deployer`)
+  t.true(intoB.length >= 1)
+  for (const c of intoB) t.true(hubKeys.has(c.accessKeyId), `AssumeRole into B by ${c.accessKeyId}`)
+
+  // Signed out: the token of corp expired (no refresh token), hub's was never there. No hang, no
+  // prompt, no call to the portal: one line with the command that signs in again.
+  fs.rmSync(path.join(w.home.home, '.aws', 'sso', 'cache'), { recursive: true, force: true })
+  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp', expiresAt: hours(-1), startUrl: 'https://corp.awsapps.com/start' })
+  portal.calls.length = 0
+  const expired = await w.run(DEPLOY, { CDK_MFA_RS_CACHE_DIR: path.join(w.home.home, 'cache-2') })
+  t.log(`deploy with expired SSO sign-in: ${expired.durationMs} ms`)
+  t.not(expired.code, 0)
+  const lines = out(expired).split(/\r?\n/).filter((l) => l.includes('aws sso login'))
+  t.log(lines.join('\n'))
+  t.true(lines.length >= 1, out(expired))
+  for (const l of lines) t.regex(l, /cdk-mfa-rs: account \d{12} \(For\w+\) → profile \w+ \(SSO[^)]*\): .*; run `aws sso login --profile (corp|hub)`\s*$/)
+  t.true(lines.some((l) => /the SSO sign-in of profile corp expired at .*; run `aws sso login --profile corp`/.test(l)) || lines.some((l) => /profile hub is not signed in/.test(l)), lines.join('\n'))
+  t.false(/MFA token for/.test(out(expired)), 'no prompt')
+  t.is(portal.calls.length, 0, 'the portal was not asked with a dead token')
+})
+
+test.serial('IAM Identity Center without the CDK: missing and expired tokens are one line each, in milliseconds', async (t) => {
+  const w = world('SsoErr', SSO_CONFIG, { [A]: 'corp', [B]: 'prod' })
+  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp', expiresAt: hours(-2), startUrl: 'https://corp.awsapps.com/start' })
+  portal.calls.length = 0
+  const r = await w.child([[A, 1], [B, 1]])
+  t.is(r.code, 0, r.stderr)
+  const [a, b] = r.results
+  t.regex(a.error, /^cdk-mfa-rs: account 111111111111 \(ForWriting\) → profile corp \(SSO\): the SSO sign-in of profile corp expired at \S+Z; run `aws sso login --profile corp`$/)
+  t.regex(b.error, /profile prod \(SSO of profile hub\): profile hub is not signed in to IAM Identity Center \(no \S+\.json\); run `aws sso login --profile hub`$/)
+  for (const x of [a, b]) t.false(x.error.includes('\n'))
+  t.true(a.ms < 2000 && b.ms < 2000, `${a.ms} ms, ${b.ms} ms`)
+  t.is(portal.calls.length, 0)
+})
+
+const LOGIN_ARN = `arn:aws:iam::${A}:user/dev`
+const LOGIN_CONFIG = `
+[profile console]
+login_session = ${LOGIN_ARN}
+region = us-east-1
+
+[profile admin]
+role_arn = arn:aws:iam::${B}:role/Admin
+source_profile = console
+mfa_serial = arn:aws:iam::${A}:mfa/dev
+region = us-east-1
+`
+
+test.serial('aws login: cdk deploy through a login_session profile (mapped, refreshed at the sign-in stub) and a role with MFA on its AssumeRole', async (t) => {
+  await bootstrap()
+  const w = world('Login', LOGIN_CONFIG, { [A]: 'console', [B]: 'admin' })
+  // The cached console credentials expired a minute ago: aws-config refreshes them with the
+  // refresh token and a DPoP proof signed by the session's key.
+  const before = await createStaticKeys(suite.moto.url, A, 'login-old')
+  const after = await createStaticKeys(suite.moto.url, A, 'login-new')
+  signin.credentialsFor = () => after
+  signin.refreshTokens.add('refresh-initial')
+  signin.calls.length = 0
+  const session = writeLoginSession(w.home, LOGIN_ARN, { keys: before, accountId: A, expiresAt: hours(-1 / 60), refreshToken: 'refresh-initial' })
+  suite.stub.clearCalls()
+  suite.stub.setFaults({ mfaRequiredRoles: [`arn:aws:iam::${B}:role/Admin`] })
+  try {
+    const deploy = await w.run(DEPLOY, { CDK_MFA_CODE: CODE })
+    t.log(`deploy (2 stacks via aws login): ${deploy.durationMs} ms`)
+    t.is(deploy.code, 0, `cdk deploy failed:\n${out(deploy)}`)
+    await assertDeployed(t, w)
+    t.regex(deploy.stderr, new RegExp(`cdk-mfa-rs: account ${A} \\(ForWriting\\) → profile console \\(login session\\)`))
+    t.regex(deploy.stderr, new RegExp(`cdk-mfa-rs: account ${B} \\(ForWriting\\) → profile admin \\(login session of profile console\\)`))
+
+    // One refresh, proven with the session's own key, and written back as the AWS CLI would.
+    const refreshes = signin.calls.filter((c) => c.status === 200)
+    t.is(refreshes.length, 1, JSON.stringify(signin.calls))
+    t.is(refreshes[0].grantType, 'refresh_token')
+    t.is(refreshes[0].refreshToken, 'refresh-initial')
+    t.is(refreshes[0].clientId, 'arn:aws:signin:::devtools/same-device')
+    t.true(refreshes[0].dpop.valid)
+    t.is(refreshes[0].dpop.thumbprint, session.thumbprint)
+    t.is(refreshes[0].dpop.htu, `${signin.url}/v1/token`)
+    const cached = JSON.parse(fs.readFileSync(session.file, 'utf8'))
+    t.is(cached.refreshToken, refreshes[0].newRefreshToken)
+    t.is(cached.accessToken.accessKeyId, after.accessKeyId)
+
+    // Temporary credentials: MFA went on the AssumeRole itself, made with the refreshed keys.
+    const sts = suite.stub.calls
+    t.is(sts.filter((c) => c.action === 'GetSessionToken').length, 0)
+    const intoB = sts.filter((c) => c.action === 'AssumeRole' && c.roleArn === `arn:aws:iam::${B}:role/Admin` && c.status === 200)
+    t.is(intoB.length, 1)
+    t.is(intoB[0].accessKeyId, after.accessKeyId)
+    t.is(intoB[0].serialNumber, `arn:aws:iam::${A}:mfa/dev`)
+    t.is(intoB[0].tokenCode, CODE)
+    for (const s of [before, after]) t.false(out(deploy).includes(s.secretAccessKey))
+  } finally {
+    suite.stub.resetFaults()
+  }
+})
+
+test.serial('aws login without the CDK: assumeRole.sourceProfile; a missing or refused session is one line naming `aws login --profile`', async (t) => {
+  const w = world('LoginErr', LOGIN_CONFIG, { [A]: 'console' })
+  fs.writeFileSync(path.join(w.appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A]: 'console' }, assumeRole: { sourceProfile: 'console' } }))
+  const missing = await w.child([[A, 1]])
+  t.regex(
+    missing.results[0].error,
+    /^cdk-mfa-rs: account 111111111111 \(ForWriting\) → profile console \(login session\): profile console has no `aws login` session \(no \S+\.json\); run `aws login --profile console`$/,
+  )
+
+  // The session's refresh token was revoked (its 12 hours are over): the sign-in service says so.
+  signin.calls.length = 0
+  writeLoginSession(w.home, LOGIN_ARN, { accountId: A, expiresAt: hours(-1), refreshToken: 'refresh-revoked' })
+  const refused = await w.child([[A, 1]])
+  const e = refused.results[0].error
+  t.log(e)
+  t.regex(e, /^cdk-mfa-rs: account 111111111111 \(ForWriting\) → profile console \(login session\): cannot get credentials from the login session of profile console: .*expired.*; run `aws login --profile console`$/)
+  t.is(signin.calls.length, 1)
+  t.is(signin.calls[0].error, 'TOKEN_EXPIRED')
+
+  // A fresh session as the source of the conventional role: the role is assumed with its keys.
+  const keys = await createStaticKeys(suite.moto.url, A, 'login-conv')
+  writeLoginSession(w.home, LOGIN_ARN, { keys, accountId: A, expiresAt: hours(1), refreshToken: 'refresh-x' })
+  suite.stub.clearCalls()
+  const conv = await w.child([['444444444444', 1]])
+  t.is(conv.results[0].error, undefined, conv.stderr)
+  t.regex(conv.stderr, /account 444444444444 \(ForWriting\) → role arn:aws:iam::444444444444:role\/cdk-writeRole via profile console \(login session\)/)
+  const calls = suite.stub.calls.filter((c) => c.action === 'AssumeRole')
+  t.deepEqual(calls.map((c) => [c.roleArn, c.accessKeyId]), [['arn:aws:iam::444444444444:role/cdk-writeRole', keys.accessKeyId]])
+})
