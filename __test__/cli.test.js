@@ -92,8 +92,8 @@ test.serial('login on a terminal: 1 prompt for 2 accounts; status then shows exp
 
   const before = await cli(['status'], { env, cwd: w.cwd })
   t.is(before.code, 0, before.stderr)
-  t.regex(before.stdout, new RegExp(`${A1}\\s+read/write\\s+profile role1 → arn:aws:iam::${A1}:role/AdminMFARole\\s+${SERIAL}\\s+not cached`))
-  t.regex(before.stdout, new RegExp(`${A2}\\s+read\\s+profile plain\\s+-`))
+  t.regex(before.stdout, new RegExp(`${A1}\\s+read/write\\s+profile role1 → arn:aws:iam::${A1}:role/AdminMFARole \\(static keys of profile base\\)\\s+${SERIAL}\\s+not cached`))
+  t.regex(before.stdout, new RegExp(`${A2}\\s+read\\s+profile plain \\(static keys\\)\\s+-`))
   t.regex(before.stdout, new RegExp(`${A2}\\s+write\\s+profile role2 → .*not cached`))
 
   const t0 = Date.now()
@@ -437,6 +437,49 @@ test.serial('doctor: profiles, MFA sources, cache permissions, CDK CLI 3.0.0 and
   t.regex(ok.stdout, /OK {4}cache: .* is private and writable/)
   t.regex(ok.stdout, / 0 FAIL\n$/)
   t.is(suite.stub.calls.length, 0, 'doctor makes no STS call')
+})
+
+test.serial('status and doctor name the sign-in source; doctor checks SSO tokens and login sessions and names the command that fixes them', async (t) => {
+  const A3 = '333333333333'
+  const LOGIN = `arn:aws:iam::${A3}:user/dev`
+  const w = cliWorld({
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'corp', [A2]: 'via-hub', [A3]: 'console' } } },
+    extraConfig: [
+      `[profile corp]\nsso_session = corp\nsso_account_id = ${A1}\nsso_role_name = Admin`,
+      '[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1',
+      `[profile hub]\nsso_start_url = https://hub.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = ${A1}\nsso_role_name = Hub`,
+      `[profile via-hub]\nrole_arn = arn:aws:iam::${A2}:role/Deployer\nsource_profile = hub`,
+      `[profile console]\nlogin_session = ${LOGIN}`,
+    ].join('\n'),
+  })
+  const env = envFor(w)
+  const status = await cli(['status'], { env, cwd: w.cwd })
+  t.is(status.code, 0, status.stderr)
+  t.regex(status.stdout, new RegExp(`${A1}\\s+read/write\\s+profile corp \\(SSO\\)\\s+-`))
+  t.regex(status.stdout, new RegExp(`${A2}\\s+read/write\\s+profile via-hub → arn:aws:iam::${A2}:role/Deployer \\(SSO of profile hub\\)\\s+-`))
+  t.regex(status.stdout, new RegExp(`${A3}\\s+read/write\\s+profile console \\(login session\\)\\s+-`))
+  const json = JSON.parse((await cli(['status', '--json'], { env, cwd: w.cwd })).stdout)
+  t.deepEqual([...new Set(json.accounts.map((a) => `${a.account} ${a.source}`))], [`${A1} SSO`, `${A2} SSO of profile hub`, `${A3} login session`])
+
+  // Nobody signed in yet: one FAIL per sign-in, each with its command.
+  const before = await cli(['doctor'], { env, cwd: w.cwd })
+  t.is(before.code, 1, before.stdout)
+  t.regex(before.stdout, /FAIL {2}sign-in of profile corp: profile corp is not signed in to IAM Identity Center \(no \S+\.json\)\n {6}fix: run `aws sso login --profile corp`\n/)
+  t.regex(before.stdout, /FAIL {2}sign-in of profile hub: profile hub is not signed in to IAM Identity Center \(no \S+\.json\)\n {6}fix: run `aws sso login --profile hub`\n/)
+  t.regex(before.stdout, /FAIL {2}sign-in of profile console: profile console has no `aws login` session \(no \S+\.json\)\n {6}fix: run `aws login --profile console`\n/)
+  failsWithOneLine(t, before, /doctor found 3 problems marked FAIL/)
+
+  // corp signed in, hub's legacy token expired, console's session present.
+  const { writeSsoToken, writeLoginSession } = require('./helpers/signin-stubs')
+  writeSsoToken(w.home, 'corp', { accessToken: 't1', expiresAt: new Date(Date.now() + 3600e3), startUrl: 'https://corp.awsapps.com/start' })
+  writeSsoToken(w.home, 'https://hub.awsapps.com/start', { accessToken: 't2', expiresAt: new Date(Date.now() - 60e3), startUrl: 'https://hub.awsapps.com/start' })
+  writeLoginSession(w.home, LOGIN, { accountId: A3, expiresAt: new Date(Date.now() + 900e3), refreshToken: 'r' })
+  const after = await cli(['doctor'], { env, cwd: w.cwd })
+  t.regex(after.stdout, /OK {4}sign-in of profile corp: SSO token valid until \d{4}-\d\d-\d\dT[\d:]+Z\n/)
+  t.regex(after.stdout, /FAIL {2}sign-in of profile hub: the SSO sign-in of profile hub expired at \S+Z\n {6}fix: run `aws sso login --profile hub`\n/)
+  t.regex(after.stdout, /OK {4}sign-in of profile console: login session valid until \S+Z, then refreshed\n/)
+  failsWithOneLine(t, after, /doctor found 1 problem marked FAIL/)
+  t.is(suite.stub.calls.length, 0, 'no network call')
 })
 
 test.serial('AWS CLI credential_process = cdk-mfa-rs credential-process: 1 prompt and the target account, then 0 prompts', async (t) => {

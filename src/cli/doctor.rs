@@ -267,16 +267,18 @@ pub(super) async fn doctor() -> CliResult<()> {
     Ok(())
 }
 
-/// An SSO or `aws login` base: is its sign-in usable now, and if not, the command that fixes it.
+/// An SSO or `aws login` base (each once): is its sign-in usable now, else the command that fixes it.
 fn check_sign_in(r: &mut Report, plan: &Plan, profiles: &Profiles, seen: &mut BTreeSet<String>) {
     let Some(profile) = plan.base.profile().filter(|p| seen.insert(p.to_string())) else { return };
+    let Some(command) = crate::source::sign_in_command(&plan.base) else { return };
+    let what = format!("sign-in of profile {profile}");
     match crate::source::check_sign_in(&plan.base, profiles, &crate::source::Caches::from_process(), Utc::now()) {
-        Ok(Some(state)) => r.ok(format!("profile {profile} ({}): {state}", plan.source)),
+        Ok(Some(state)) => r.ok(format!("{what}: {state}")),
         Ok(None) => {}
-        Err(e) => r.fail(
-            format!("profile {profile} ({}): {e}", plan.source),
-            crate::source::sign_in_command(&plan.base).map_or("sign in again".into(), |c| format!("run `{c}`")),
-        ),
+        Err(e) => {
+            let problem = e.message().strip_suffix(&format!("; run `{command}`")).unwrap_or(e.message());
+            r.fail(format!("{what}: {problem}"), format!("run `{command}`"))
+        }
     }
 }
 
