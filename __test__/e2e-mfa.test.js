@@ -138,3 +138,42 @@ test.serial('short-lived role credentials during a deploy: re-assumed from the c
     t.true(c.hasSessionToken)
   }
 })
+
+test.serial('role chain through the real CDK CLI: the MFA profile on top of a cached role still sends the code; a role in another account warns once', async (t) => {
+  // top (role B in 222…, mfa_serial) → mid (role A in 111…, no MFA) → base keys; stray (333…) assumes a role in 222….
+  const home = suite.home()
+  const [A, B, C] = ACCOUNTS
+  writeAwsConfig(
+    home,
+    [
+      '[profile base]', 'region = us-east-1',
+      '[profile mid]', `role_arn = arn:aws:iam::${A}:role/ChainA`, 'source_profile = base', 'region = us-east-1',
+      '[profile top]', `role_arn = arn:aws:iam::${B}:role/ChainB`, 'source_profile = mid', `mfa_serial = ${SERIAL}`, 'region = us-east-1',
+      '[profile stray]', `role_arn = arn:aws:iam::${B}:role/Stray`, 'source_profile = base', 'region = us-east-1',
+      '',
+    ].join('\n'),
+    `[base]\naws_access_key_id = AKIAE2EBASEKEY000001\naws_secret_access_key = ${BASE_SECRET}\n`,
+  )
+  const appDir = path.join(home.home, 'app')
+  makeCdkApp(appDir, [{ name: 'ChainMid', account: A }, { name: 'ChainTop', account: B }, { name: 'ChainStray', account: C }], { plugin: [PLUGIN] })
+  fs.writeFileSync(path.join(appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A]: 'mid', [B]: 'top', [C]: 'stray' } }))
+  const env = { AWS_ENDPOINT_URL_STS: suite.stub.url, CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') }
+  const diff = (stacks, extra = {}) => runCdk(['diff', ...stacks], { cwd: appDir, home, motoUrl: suite.moto.url, env: { ...env, ...extra } })
+  const ours = (role) => suite.stub.calls.filter((c) => c.action === 'AssumeRole' && c.roleArn.endsWith(`:role/${role}`))
+
+  const mid = await diff(['ChainMid'])
+  t.is(mid.code, 0, mid.stderr)
+  t.true(ours('ChainA').length >= 1 && ours('ChainA').every((c) => c.serialNumber === null))
+  suite.stub.clearCalls()
+
+  const next = await diff(['ChainTop', 'ChainStray'], { CDK_MFA_CODE: '246810' })
+  t.is(next.code, 0, next.stderr)
+  t.deepEqual(ours('ChainA'), [], 'role A comes from the cache')
+  t.true(ours('ChainB').length >= 1)
+  for (const c of ours('ChainB')) t.deepEqual([c.serialNumber, c.tokenCode], [SERIAL, '246810'], 'AssumeRole B carries the MFA code')
+  t.is(gstCalls().length, 0)
+  const warnings = next.stderr.split('\n').filter((l) => l.startsWith('cdk-mfa-rs: warning'))
+  t.deepEqual(warnings, [
+    `cdk-mfa-rs: warning: account ${C} → profile stray assumes arn:aws:iam::${B}:role/Stray, a role in account ${B}: the CDK CLI gets credentials of ${B} for ${C}; map ${C} to a profile whose role is in ${C}`,
+  ])
+})
