@@ -378,6 +378,49 @@ test.serial('login with a cache directory that cannot be used says the sessions 
   t.regex(one.stdout, /^profile role2: session obtained, .*but NOT cached/)
 })
 
+// Issue 12 "Also": doctor ran `npx --no-install cdk --version` when node_modules/aws-cdk was absent,
+// executing whatever node_modules/.bin/cdk the current directory held.
+test.serial('doctor reads the CDK CLI version from its package.json and never runs a cdk', async (t) => {
+  const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'plain' } } } })
+  const marker = path.join(w.root, 'cdk-was-run')
+  fs.mkdirSync(path.join(w.cwd, 'node_modules', '.bin'), { recursive: true })
+  fs.writeFileSync(path.join(w.cwd, 'node_modules', '.bin', 'cdk'), `#!/bin/sh\ntouch '${marker}'\necho 2.999.0\n`, { mode: 0o755 })
+  // A cdk on PATH, as a global install lays it out: bin/cdk → lib/node_modules/aws-cdk/bin/cdk.
+  const globalRoot = path.join(w.root, 'global')
+  const pkg = path.join(globalRoot, 'lib', 'node_modules', 'aws-cdk')
+  fs.mkdirSync(path.join(pkg, 'bin'), { recursive: true })
+  fs.mkdirSync(path.join(globalRoot, 'bin'))
+  fs.writeFileSync(path.join(pkg, 'package.json'), '{"name":"aws-cdk","version":"2.1000.0"}')
+  fs.writeFileSync(path.join(pkg, 'bin', 'cdk'), `#!/bin/sh\ntouch '${marker}'\necho 2.1000.0\n`, { mode: 0o755 })
+  fs.symlinkSync('../lib/node_modules/aws-cdk/bin/cdk', path.join(globalRoot, 'bin', 'cdk'))
+  const noCdkPath = process.env.PATH.split(path.delimiter).filter((d) => !fs.existsSync(path.join(d, 'cdk'))).join(path.delimiter)
+
+  const withGlobal = await cli(['doctor'], { env: envFor(w, { PATH: `${path.join(globalRoot, 'bin')}${path.delimiter}${noCdkPath}` }), cwd: w.cwd })
+  t.true(withGlobal.stdout.includes(`OK    CDK CLI 2.1000.0 (${fs.realpathSync(path.join(pkg, 'package.json'))})`), withGlobal.stdout)
+  const none = await cli(['doctor'], { env: envFor(w, { PATH: noCdkPath }), cwd: w.cwd })
+  t.regex(none.stdout, /WARN {2}CDK CLI: none found from .* \(no node_modules\/aws-cdk, no aws-cdk package behind a cdk on PATH\)/)
+  t.false(fs.existsSync(marker), 'doctor ran a cdk')
+})
+
+// Issue 12 "Also": a 44 MB AWS config with 400k profiles made status take 6 s and 447 MB, and a
+// "does not exist" error listed every profile (one 3.5 MB line).
+test.serial('huge inputs stay bounded: a profile file over 10 MB is refused in one line; a missing profile lists a few names', async (t) => {
+  const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'nope' } } } })
+  const many = Array.from({ length: 20000 }, (_, i) => `[profile p${String(i).padStart(5, '0')}]\nregion = eu-west-1\n`).join('')
+  fs.appendFileSync(path.join(w.home, '.aws', 'config'), many)
+  const r = await cli(['credential-process', '--profile', 'nope'], { env: envFor(w), cwd: w.cwd })
+  failsWithOneLine(t, r, /AWS profile "nope" does not exist .*profiles there: base, p00000, p00001, .* and \d+ more\)/)
+  t.true(r.stderr.length < 1000, `${r.stderr.length} bytes`)
+
+  const section = '[profile p]\nrole_arn = arn:aws:iam::111111111111:role/R\nsource_profile = base\nregion = eu-west-1\n'
+  fs.writeFileSync(path.join(w.home, '.aws', 'config'), section.repeat(Math.ceil(11e6 / section.length)))
+  for (const args of [['status'], ['credential-process', '--profile', 'p']]) {
+    const big = await cli(args, { env: envFor(w), cwd: w.cwd })
+    failsWithOneLine(t, big, /the AWS profile file .*config is 11\.0 MB, more than the 10 MB cdk-mfa-rs reads/)
+    t.true(big.ms < 5000, `${args[0]} took ${big.ms} ms`)
+  }
+})
+
 test.serial('doctor: broken JSON is a FAIL with file:line:col and a non-zero exit', async (t) => {
   const w = cliWorld({ project: { 'cdkmultiprofileplugin.json': '{\n  "awsProfiles": {\n    "111111111111": "role1",\n  }\n}\n' } })
   const r = await cli(['doctor'], { env: envFor(w), cwd: w.cwd })

@@ -25,8 +25,26 @@ pub struct SkippedSection {
     pub why: String,
 }
 
+/// The largest AWS config or credentials file read. Real ones are kilobytes (thousands of
+/// profiles are well under 1 MB); a 44 MB one with 400k profiles took 6 s and 447 MB to parse.
+const MAX_PROFILE_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// How many profile names a "does not exist" error lists.
+const NAMES_LISTED: usize = 10;
+
 impl Profiles {
     pub async fn load(env: &Env, fs: &Fs) -> Result<Profiles> {
+        for file in profile_file_paths(env) {
+            // Before parsing: aws-config holds a whole file and every profile in memory.
+            let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+            if size > MAX_PROFILE_FILE_BYTES {
+                return Err(Error::new(format!(
+                    "the AWS profile file {file} is {:.1} MB, more than the {} MB cdk-mfa-rs reads; point \
+                     AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at a file with the profiles you use",
+                    size as f64 / 1e6,
+                    MAX_PROFILE_FILE_BYTES / (1024 * 1024)
+                )));
+            }
+        }
         let set = aws_config::profile::load(fs, env, &ProfileFiles::default(), None).await.map_err(|e| {
             // The parse error itself carries file and line; the outer one only says "could not parse".
             let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
@@ -60,10 +78,15 @@ impl Profiles {
             }
             let mut names: Vec<&str> = self.set.profiles().collect();
             names.sort_unstable();
+            // A few names, not all: one line, whatever the size of the files.
+            let listed = match names.len() {
+                0 => "none".to_string(),
+                n if n <= NAMES_LISTED => names.join(", "),
+                n => format!("{} and {} more", names[..NAMES_LISTED].join(", "), n - NAMES_LISTED),
+            };
             Error::new(format!(
-                "AWS profile \"{name}\" does not exist (read {}; profiles there: {}); add it or fix the mapping",
+                "AWS profile \"{name}\" does not exist (read {}; profiles there: {listed}); add it or fix the mapping",
                 self.files.join(" and "),
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
             ))
         })
     }
@@ -110,6 +133,8 @@ fn valid_name(name: &str) -> bool {
 /// Profile sections of `text` that aws-config leaves out, with the reason in its terms.
 fn skipped_sections(text: &str, file: &str, kind: FileKind, loaded: &ProfileSet) -> Vec<SkippedSection> {
     let mut out: Vec<SkippedSection> = Vec::new();
+    // Names already reported: a set, so that a file of many bad sections stays linear.
+    let mut seen = std::collections::HashSet::new();
     for (n, line) in text.lines().enumerate() {
         // As aws-config reads a header: `[` in the first column, up to the last `]`.
         let Some(inner) = line.strip_prefix('[').and_then(|l| l.rfind(']').map(|end| &l[..end])) else {
@@ -133,7 +158,7 @@ fn skipped_sections(text: &str, file: &str, kind: FileKind, loaded: &ProfileSet)
             }
             _ => continue,
         };
-        if loaded.get_profile(name).is_none() && !out.iter().any(|s| s.name == name) {
+        if loaded.get_profile(name).is_none() && seen.insert(name) {
             out.push(SkippedSection { name: name.to_string(), at: format!("{file}:{}", n + 1), why });
         }
     }
@@ -155,6 +180,7 @@ fn profile_file_paths(env: &Env) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::plan::tests::profiles;
 
     #[test]
@@ -175,6 +201,36 @@ mod tests {
         assert!(p.require("bare").unwrap_err().message().contains("needs the prefix: [profile NAME]"));
         assert!(p.require("ghost").unwrap_err().message().contains("\"ghost\" does not exist"));
         assert!(p.require("ok").is_ok());
+    }
+
+    #[test]
+    fn does_not_exist_lists_a_few_names_only() {
+        let config: String = (0..5000).map(|i| format!("[profile p{i:04}]\nregion = eu-west-1\n")).collect();
+        let e = profiles(&config).require("ghost").unwrap_err();
+        assert!(
+            e.message().contains(
+                "profiles there: p0000, p0001, p0002, p0003, p0004, p0005, p0006, p0007, p0008, p0009 and 4990 more)"
+            ),
+            "{e}"
+        );
+        assert!(e.message().len() < 400, "{} bytes", e.message().len());
+    }
+
+    #[test]
+    fn a_huge_profile_file_is_refused_before_parsing() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join("config");
+        let section = "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/R\nsource_profile = base\n";
+        std::fs::write(&file, section.repeat(11 * 1024 * 1024 / section.len() + 1)).unwrap();
+        let env = Env::from_slice(&[("HOME", "/nonexistent"), ("AWS_CONFIG_FILE", file.to_str().unwrap())]);
+        let started = std::time::Instant::now();
+        let e = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(Profiles::load(&env, &Fs::real()))
+            .unwrap_err();
+        assert!(e.message().contains("is 11.5 MB, more than the 10 MB cdk-mfa-rs reads"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use aws_types::os_shim_internal::{Env, Fs};
 use chrono::Utc;
@@ -242,7 +241,7 @@ pub(super) async fn doctor() -> CliResult<()> {
     check_cache_dir(&mut r, cache_dir.as_deref());
 
     // 4. The CDK CLI: version, and whether the `cdk` on PATH can load the plugin by name.
-    check_cdk_version(&mut r, &inputs.cwd).await;
+    check_cdk_version(&mut r, &inputs.cwd);
     check_plugin_loading(&mut r, &inputs.cwd, home.as_deref());
 
     let mut text = String::new();
@@ -431,14 +430,27 @@ fn package_field(package_json: &Path, field: &str) -> Option<String> {
     v.get(field)?.as_str().map(str::to_string)
 }
 
-async fn check_cdk_version(r: &mut Report, cwd: &Path) {
-    let (version, from) = match resolve_package(cwd, "aws-cdk").and_then(|p| Some((package_field(&p, "version")?, p))) {
-        Some((v, p)) => (Some(v), p.display().to_string()),
-        None => (npx_cdk_version(cwd).await, "npx --no-install cdk --version".to_string()),
-    };
-    let Some(version) = version else {
+/// The `aws-cdk` package a `cdk` command belongs to (`…/aws-cdk/bin/cdk`, through its links).
+fn cli_package_of(cdk: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(cdk).ok()?;
+    real.ancestors()
+        .skip(1)
+        .take(3)
+        .map(|d| d.join("package.json"))
+        .find(|p| package_field(p, "name").as_deref() == Some("aws-cdk"))
+}
+
+/// The CDK CLI's version from its package.json, never by running it: the `cdk` that
+/// `npx` would pick in the current directory could be anything.
+fn check_cdk_version(r: &mut Report, cwd: &Path) {
+    let package = resolve_package(cwd, "aws-cdk").or_else(|| find_on_path("cdk").and_then(|c| cli_package_of(&c)));
+    let Some((version, from)) = package.and_then(|p| Some((package_field(&p, "version")?, p.display().to_string())))
+    else {
         r.warn(
-            format!("CDK CLI: none found from {} (no node_modules/aws-cdk, npx finds no cdk)", cwd.display()),
+            format!(
+                "CDK CLI: none found from {} (no node_modules/aws-cdk, no aws-cdk package behind a cdk on PATH)",
+                cwd.display()
+            ),
             "npm install --save-dev aws-cdk@2 in your CDK app",
         );
         return;
@@ -454,25 +466,6 @@ async fn check_cdk_version(r: &mut Report, cwd: &Path) {
     } else {
         r.ok(format!("CDK CLI {version} ({from})"));
     }
-}
-
-async fn npx_cdk_version(cwd: &Path) -> Option<String> {
-    let npx = if cfg!(windows) { "npx.cmd" } else { "npx" };
-    let mut cmd = tokio::process::Command::new(npx);
-    cmd.args(["--no-install", "cdk", "--version"])
-        .current_dir(cwd)
-        .env("CDK_DISABLE_VERSION_CHECK", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output()).await.ok()?.ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.split_whitespace().next()?;
-    first.chars().next()?.is_ascii_digit().then(|| first.to_string())
 }
 
 /// `plugin` entries of cdk.json and ~/.cdk.json.
