@@ -8,6 +8,8 @@ const path = require('node:path')
 const { stsSuite, loadSource } = require('./helpers/plugin')
 const { cli } = require('./helpers/cli')
 const { resolveInChild } = require('./helpers/child')
+const { runInPty } = require('./helpers/pty')
+const { CLI } = require('./helpers/cli')
 
 const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
 const A1 = '111111111111'
@@ -162,6 +164,35 @@ test.serial('item 6: after an mfa_process or credential_process time-out, neithe
   t.deepEqual(await eventually(() => processesWith(`.${n}`)), [], 'sleep 171-174 are gone')
   t.deepEqual(await eventually(() => zombieChildren(process.pid)), [], 'the killed shells are reaped')
   t.is(suite.stub.calls.length, 0)
+})
+
+test.serial('item 6: an mfa_process that asks on the terminal (a password manager unlocking) still can, and our own prompt after it too', async (t) => {
+  const SERIAL2 = 'arn:aws:iam::999999999999:mfa/second-device'
+  const w = suite.world({
+    config:
+      `[profile base]\nregion = us-east-1\n` +
+      `[profile top]\nrole_arn = ${ROLE_A}\nsource_profile = base\nmfa_serial = ${SERIAL}\n` +
+      `mfa_process = printf 'Unlock the vault: ' > /dev/tty; read -r answer < /dev/tty; echo "$answer"\n` +
+      `[profile second]\nrole_arn = ${ROLE_B}\nsource_profile = base\nmfa_serial = ${SERIAL2}\n`,
+    credentials: BASE_KEYS,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'top', [A2]: 'second' } } },
+  })
+  // `login` asks for both devices: one code through the mfa_process (which reads the terminal in
+  // its own process group), one at our own prompt (the terminal must have come back to us).
+  const r = await runInPty(process.execPath, [CLI, 'login'], {
+    env: envFor(w, { CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS: '20' }),
+    cwd: w.cwd,
+    prompt: /Unlock the vault: |MFA token for \S+: /,
+    answers: ['135790', '135790'],
+    timeoutMs: 40000,
+  })
+  t.is(r.exitCode, 0, r.transcript)
+  t.is(r.prompts, 2, r.transcript)
+  t.deepEqual(r.promptTexts, ['Unlock the vault: ', `MFA token for ${SERIAL2}: `], 'the mfa_process first, then our prompt')
+  t.deepEqual(calls().filter((c) => c.startsWith('GetSessionToken')).sort(), [
+    `GetSessionToken MFA ${SERIAL} 135790`,
+    `GetSessionToken MFA ${SERIAL2} 135790`,
+  ])
 })
 
 // ─── item 8: control characters in names and values reach the terminal as text ─────────────────

@@ -36,7 +36,10 @@ pub struct Finished {
 /// error or a cancelled future all end here.
 struct Group {
     child: tokio::process::Child,
+    /// The shell's pid, which is also the group id.
+    pid: Option<u32>,
     reaped: bool,
+    foreground: os::Foreground,
 }
 
 impl Drop for Group {
@@ -46,15 +49,23 @@ impl Drop for Group {
             // Reap the shell now if it is already gone; otherwise tokio reaps it in the background.
             let _ = self.child.try_wait();
         }
+        self.foreground.restore(self.pid);
     }
 }
 
 /// Run `command_line` with `sh -c` (`cmd /C` on Windows), stdin closed, stdout captured, for at
 /// most `limit`.
 pub async fn run_shell(command_line: &str, limit: Duration) -> Result<Finished, RunError> {
-    let mut command = os::shell(command_line);
+    let (mut command, mut foreground) = os::shell(command_line);
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-    let mut group = Group { child: command.spawn().map_err(RunError::Start)?, reaped: false };
+    let child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            foreground.restore(None);
+            return Err(RunError::Start(e));
+        }
+    };
+    let mut group = Group { pid: child.id(), child, reaped: false, foreground };
     let mut stdout = group.child.stdout.take().expect("piped");
     let run = async {
         let mut out = Vec::new();

@@ -8,10 +8,17 @@ const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
 /// CREATE_NO_WINDOW: no console window flashes up for a background command.
 const CREATE_NO_WINDOW: u32 = 0x0800_0000;
 
-pub fn shell(command_line: &str) -> tokio::process::Command {
+pub fn shell(command_line: &str) -> (tokio::process::Command, Foreground) {
     let mut c = std::process::Command::new("cmd");
     c.arg("/C").arg(command_line).creation_flags(CREATE_NEW_PROCESS_GROUP);
-    tokio::process::Command::from(c)
+    (tokio::process::Command::from(c), Foreground)
+}
+
+/// The console has no foreground job to hand over: a new process group still reads it.
+pub struct Foreground;
+
+impl Foreground {
+    pub fn restore(&mut self, _child_pid: Option<u32>) {}
 }
 
 pub fn kill_group(child: &mut tokio::process::Child) {
