@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::prompt::Method as PromptMethod;
 
 pub const DEFAULT_READ_ROLE: &str = "cdk-readOnlyRole";
 pub const DEFAULT_WRITE_ROLE: &str = "cdk-writeRole";
@@ -111,6 +112,8 @@ pub struct PluginConfig {
     pub assume_role: Option<AssumeRoleConfig>,
     pub mfa_session_duration_seconds: u32,
     pub mfa_strategy: MfaStrategy,
+    /// How to ask for an MFA code: `CDK_MFA_PROMPT`, else `mfaPrompt`, else auto.
+    pub mfa_prompt: PromptMethod,
     /// Every configuration file that existed and was read, lowest precedence first.
     pub files_read: Vec<PathBuf>,
 }
@@ -123,6 +126,7 @@ impl Default for PluginConfig {
             assume_role: None,
             mfa_session_duration_seconds: DEFAULT_MFA_SESSION_SECONDS,
             mfa_strategy: MfaStrategy::Auto,
+            mfa_prompt: PromptMethod::Auto,
             files_read: Vec::new(),
         }
     }
@@ -137,6 +141,8 @@ pub struct ConfigInputs {
     pub global_config_override: Option<PathBuf>,
     /// The process arguments (`-c key=value` / `--context key=value`).
     pub args: Vec<String>,
+    /// `CDK_MFA_PROMPT`: wins over `mfaPrompt` (one run differs from the project's habit).
+    pub prompt_override: Option<String>,
 }
 
 impl ConfigInputs {
@@ -148,6 +154,7 @@ impl ConfigInputs {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             args: std::env::args().collect(),
+            prompt_override: crate::env_var("CDK_MFA_PROMPT"),
         }
     }
 
@@ -403,6 +410,7 @@ struct FileSettings {
     assume_role: Option<AssumeRolePartial>,
     mfa_session_duration_seconds: Option<u32>,
     mfa_strategy: Option<MfaStrategy>,
+    mfa_prompt: Option<PromptMethod>,
 }
 
 fn parse_plugin_file(path: &Path, root: &Value, package_json: bool) -> Result<FileSettings> {
@@ -431,6 +439,13 @@ fn parse_plugin_file(path: &Path, root: &Value, package_json: bool) -> Result<Fi
             }
         }),
         Some(other) => return Err(wrong_type(path, "mfaStrategy", "a string", other)),
+    };
+    s.mfa_prompt = match obj.get("mfaPrompt") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(v)) => Some(PromptMethod::from_name(v).ok_or_else(|| {
+            Error::new(format!("{}: \"mfaPrompt\" is \"{v}\"; use {}", path.display(), PromptMethod::CHOICES))
+        })?),
+        Some(other) => return Err(wrong_type(path, "mfaPrompt", "a string", other)),
     };
     Ok(s)
 }
@@ -515,6 +530,7 @@ pub fn load(inputs: &ConfigInputs) -> Result<PluginConfig> {
     let mut assume_role: Option<AssumeRolePartial> = None;
     let mut mfa_session = None;
     let mut mfa_strategy = None;
+    let mut mfa_prompt = None;
     for layer in layers {
         aws_profiles.extend(layer.aws_profiles);
         if let Some(ar) = layer.assume_role {
@@ -525,6 +541,13 @@ pub fn load(inputs: &ConfigInputs) -> Result<PluginConfig> {
         }
         mfa_session = layer.mfa_session_duration_seconds.or(mfa_session);
         mfa_strategy = layer.mfa_strategy.or(mfa_strategy);
+        mfa_prompt = layer.mfa_prompt.or(mfa_prompt);
+    }
+    if let Some(v) = &inputs.prompt_override {
+        mfa_prompt = Some(
+            PromptMethod::from_name(v)
+                .ok_or_else(|| Error::new(format!("CDK_MFA_PROMPT is \"{v}\"; use {}", PromptMethod::CHOICES)))?,
+        );
     }
 
     // Role names: command line > assumeRole section > cdk.json > cdk.context.json > defaults.
@@ -551,6 +574,7 @@ pub fn load(inputs: &ConfigInputs) -> Result<PluginConfig> {
         assume_role,
         mfa_session_duration_seconds: mfa_session.unwrap_or(DEFAULT_MFA_SESSION_SECONDS),
         mfa_strategy: mfa_strategy.unwrap_or(MfaStrategy::Auto),
+        mfa_prompt: mfa_prompt.unwrap_or_default(),
         files_read,
     })
 }
@@ -597,6 +621,7 @@ mod tests {
                 home: Some(self.0.path().join("home")),
                 global_config_override: None,
                 args: vec![],
+                prompt_override: None,
             }
         }
     }
@@ -712,6 +737,29 @@ mod tests {
         assert_eq!(c.assume_role, None);
         assert_eq!(c.mfa_session_duration_seconds, 43_200);
         assert_eq!(c.mfa_strategy, MfaStrategy::Auto);
+        assert_eq!(c.mfa_prompt, PromptMethod::Auto);
+    }
+
+    #[test]
+    fn mfa_prompt_from_file_overridden_by_cdk_mfa_prompt() {
+        let d = Dir::new();
+        d.write("project/cdkmultiprofileplugin.json", r#"{"mfaPrompt":"dialog"}"#);
+        assert_eq!(load(&d.inputs()).unwrap().mfa_prompt, PromptMethod::Dialog);
+        d.write("home/.cdkmultiprofileplugin.json", r#"{"mfaPrompt":"none"}"#);
+        assert_eq!(load(&d.inputs()).unwrap().mfa_prompt, PromptMethod::None);
+        let env = ConfigInputs { prompt_override: Some("terminal".into()), ..d.inputs() };
+        assert_eq!(load(&env).unwrap().mfa_prompt, PromptMethod::Terminal);
+        let bad_env = ConfigInputs { prompt_override: Some("popup".into()), ..d.inputs() };
+        let e = load(&bad_env).unwrap_err();
+        assert!(
+            e.message().contains("CDK_MFA_PROMPT is \"popup\"; use \"auto\", \"terminal\", \"dialog\" or \"none\""),
+            "{e}"
+        );
+        d.write("project/cdkmultiprofileplugin.json", r#"{"mfaPrompt":"zenity"}"#);
+        let e = load(&d.inputs()).unwrap_err();
+        assert!(e.message().contains("cdkmultiprofileplugin.json: \"mfaPrompt\" is \"zenity\""), "{e}");
+        d.write("project/cdkmultiprofileplugin.json", r#"{"mfaPrompt":true}"#);
+        assert!(load(&d.inputs()).unwrap_err().message().contains("mfaPrompt"));
     }
 
     #[test]
@@ -817,6 +865,7 @@ mod proptests {
                         Just("accounts".to_string()),
                         Just("read".to_string()),
                         Just("mfaStrategy".to_string()),
+                        Just("mfaPrompt".to_string()),
                         Just("mfaSessionDurationSeconds".to_string()),
                         "[0-9]{12}",
                         "[a-zA-Z]{1,8}",

@@ -53,7 +53,11 @@ impl Engine {
         let cache = open_cache();
         let defaults = PluginConfig::default();
         let c = config.as_ref().unwrap_or(&defaults);
-        let settings = Settings { mfa_session_seconds: c.mfa_session_duration_seconds, strategy: c.mfa_strategy };
+        let settings = Settings {
+            mfa_session_seconds: c.mfa_session_duration_seconds,
+            strategy: c.mfa_strategy,
+            prompt: c.mfa_prompt,
+        };
         Engine {
             disabled,
             config,
@@ -126,7 +130,7 @@ impl Engine {
     /// Execute a plan with the shared caches and prompt, without the one-line notice.
     pub async fn resolve(&self, plan: &Plan) -> Result<Creds> {
         let profiles = self.profiles().await?;
-        self.resolver.resolve(plan, &profiles).await.map_err(|e| e.context(&plan.target))
+        self.resolver.resolve(plan, &profiles, &plan.target).await.map_err(|e| e.context(&plan.target))
     }
 
     pub async fn credentials(&self, account: &str, mode: Mode) -> Result<Creds> {
@@ -141,7 +145,8 @@ impl Engine {
         }
         self.warn_other_account(account, &plan);
         let profiles = self.profiles().await?;
-        let creds = self.resolver.resolve(&plan, &profiles).await.map_err(|e| e.context(&target))?;
+        let who = format!("account {account} ({})", plan.target);
+        let creds = self.resolver.resolve(&plan, &profiles, &who).await.map_err(|e| e.context(&target))?;
         self.check_owner(account, &plan, &creds)?;
         Ok(creds)
     }

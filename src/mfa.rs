@@ -1,6 +1,7 @@
 //! Where an MFA code comes from, in this order: `CDK_MFA_CODE` (at most one STS call per
-//! process), the profile's `mfa_process`, then the terminal. Codes are checked locally
-//! (6 digits) before any STS call, and never logged, cached or put in an error.
+//! process), the profile's `mfa_process`, then a prompt (terminal or dialog, see `prompt`).
+//! Codes are checked locally (6 digits) before any STS call, and never logged, cached or put
+//! in an error.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,10 +14,11 @@ use crate::subprocess::{self, RunError};
 pub enum Source {
     Env,
     Process,
-    Terminal,
+    /// Typed by the user at a terminal or in a dialog.
+    Prompt,
 }
 
-/// A code and where it came from (only a terminal may be asked again after a rejection).
+/// A code and where it came from (only a prompt may be asked again after a rejection).
 pub struct Code {
     pub value: String,
     pub source: Source,
@@ -26,18 +28,24 @@ pub fn is_valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Process-wide state: whether `CDK_MFA_CODE` has been spent, and whether the user cancelled a
-/// prompt (then no other request may prompt again while the process stops).
+/// Process-wide state: how to prompt, whether `CDK_MFA_CODE` has been spent, and whether the
+/// user cancelled a prompt (then no other request may prompt again while the process stops).
 #[derive(Default)]
 pub struct CodeSources {
+    method: prompt::Method,
     env_code_used: AtomicBool,
     cancelled: AtomicBool,
 }
 
 impl CodeSources {
-    pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>) -> Result<Code> {
+    pub fn new(method: prompt::Method) -> CodeSources {
+        CodeSources { method, ..Default::default() }
+    }
+
+    /// `waiting`: who waits for this code ("account … (profile …)"), named in a dialog.
+    pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>, waiting: Vec<String>) -> Result<Code> {
         if self.cancelled.load(Ordering::SeqCst) {
-            return Err(prompt_error(PromptError::Cancelled, mfa));
+            return Err(prompt::error(PromptError::Cancelled, &mfa.serial, &mfa.profile));
         }
         if let Some(code) = std::env::var("CDK_MFA_CODE").ok().filter(|c| !c.trim().is_empty()) {
             if !self.env_code_used.swap(true, Ordering::SeqCst) {
@@ -56,53 +64,20 @@ impl CodeSources {
         }
         let serial = mfa.serial.clone();
         let note = retry_note.map(str::to_string);
-        let mfa = mfa.clone();
-        let answer = tokio::task::spawn_blocking(move || ask_terminal(&serial, note.as_deref()))
-            .await
-            .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?;
+        let method = self.method;
+        let answer = tokio::task::spawn_blocking(move || {
+            let request = prompt::Request { serial: &serial, waiting: &waiting, note: note.as_deref() };
+            prompt::ask_code(method, &request, is_valid_code)
+        })
+        .await
+        .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?;
         if answer == Err(PromptError::Cancelled) {
             self.cancelled.store(true, Ordering::SeqCst);
         }
-        answer.map_err(|e| prompt_error(e, &mfa)).map(|value| Code { value, source: Source::Terminal })
+        answer
+            .map_err(|e| prompt::error(e, &mfa.serial, &mfa.profile))
+            .map(|value| Code { value, source: Source::Prompt })
     }
-}
-
-fn ask_terminal(serial: &str, retry_note: Option<&str>) -> std::result::Result<String, PromptError> {
-    if let Some(note) = retry_note {
-        prompt::tell(note)?;
-    }
-    loop {
-        let code = prompt::read_hidden(&format!("MFA token for {serial}: "))?;
-        let code = code.trim().to_string();
-        if is_valid_code(&code) {
-            return Ok(code);
-        }
-        // Refused locally, no STS call: ask again.
-        prompt::tell("cdk-mfa-rs: an MFA code is 6 digits; try again.")?;
-    }
-}
-
-fn prompt_error(e: PromptError, mfa: &Mfa) -> Error {
-    match e {
-        PromptError::NoTerminal(_) => no_terminal_error(mfa),
-        PromptError::Cancelled => Error::new(format!("MFA prompt for {} cancelled; nothing was cached", mfa.serial)),
-        PromptError::TimedOut => Error::new(format!(
-            "no MFA code for {} was typed within {} s; run again when the device is at hand",
-            mfa.serial,
-            prompt::PROMPT_TIMEOUT.as_secs()
-        )),
-        PromptError::Io(m) => {
-            Error::new(format!("cannot use the terminal to ask for the MFA code for {}: {m}", mfa.serial))
-        }
-    }
-}
-
-pub fn no_terminal_error(mfa: &Mfa) -> Error {
-    Error::new(format!(
-        "an MFA code for {} is needed but there is no terminal to ask on; set CDK_MFA_CODE to the current code, \
-         or add mfa_process = <command that prints the code> to profile {} in your AWS config",
-        mfa.serial, mfa.profile
-    ))
 }
 
 /// Errors name the profile and what went wrong, never the command: users keep TOTP seeds there.
@@ -162,13 +137,5 @@ mod tests {
         let e = run_mfa_process("echo $((6*7))-printed", &mfa(None)).await.unwrap_err();
         assert!(e.message().contains("did not print a 6-digit code"), "{e}");
         assert!(!e.message().contains("42-printed"), "{e}");
-    }
-
-    #[test]
-    fn no_terminal_message_names_serial_env_and_mfa_process() {
-        let m = no_terminal_error(&mfa(None)).to_string();
-        for needle in ["arn:aws:iam::111111111111:mfa/u", "CDK_MFA_CODE", "mfa_process"] {
-            assert!(m.contains(needle), "{m}");
-        }
     }
 }

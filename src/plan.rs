@@ -416,6 +416,7 @@ pub(crate) mod tests {
             assume_role,
             mfa_session_duration_seconds: 43_200,
             mfa_strategy: MfaStrategy::Auto,
+            mfa_prompt: Default::default(),
             files_read: vec![],
         }
     }

@@ -17,16 +17,18 @@ use crate::error::{Error, Result};
 use crate::mfa::{CodeSources, Source};
 use crate::plan::{Mfa, Plan};
 use crate::profiles::Profiles;
+use crate::prompt;
 use crate::sts::{StsTarget, CHAINED_ROLE_MAX_SECONDS};
 
 /// How long to wait for another process that is filling the same cache entry (it may be
 /// waiting for the user to type a code).
 const LOCK_WAIT: Duration = Duration::from_secs(200);
-const MAX_TERMINAL_ATTEMPTS: usize = 3;
+const MAX_PROMPT_ATTEMPTS: usize = 3;
 
 pub struct Settings {
     pub mfa_session_seconds: u32,
     pub strategy: MfaStrategy,
+    pub prompt: prompt::Method,
 }
 
 pub struct Resolver {
@@ -35,8 +37,10 @@ pub struct Resolver {
     memory: Mutex<HashMap<Key, Creds>>,
     flights: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
     codes: CodeSources,
-    /// One prompt (and its STS call) at a time on the one terminal.
+    /// One prompt (and its STS call) at a time on the one terminal or desktop.
     prompt: tokio::sync::Mutex<()>,
+    /// Requests in progress whose plan needs an MFA code: (serial, who), named in a dialog.
+    waiting: Mutex<Vec<(String, String)>>,
     warn: Box<dyn Fn(&str) + Send + Sync>,
     /// Cache writes that failed (each warned): `login` must not claim a session is cached.
     failed_writes: AtomicUsize,
@@ -55,14 +59,15 @@ struct Run<'a> {
 impl Resolver {
     pub fn new(settings: Settings, cache: Option<DiskCache>, warn: Box<dyn Fn(&str) + Send + Sync>) -> Resolver {
         Resolver {
-            settings,
             cache,
             memory: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
-            codes: CodeSources::default(),
+            codes: CodeSources::new(settings.prompt),
             prompt: tokio::sync::Mutex::new(()),
+            waiting: Mutex::new(Vec::new()),
             warn,
             failed_writes: AtomicUsize::new(0),
+            settings,
         }
     }
 
@@ -76,7 +81,9 @@ impl Resolver {
         self.failed_writes.load(Ordering::Relaxed)
     }
 
-    pub async fn resolve(&self, plan: &Plan, profiles: &Profiles) -> Result<Creds> {
+    /// `who` names the requester in a dialog: "account 111111111111 (profile dev)".
+    pub async fn resolve(&self, plan: &Plan, profiles: &Profiles, who: &str) -> Result<Creds> {
+        let _waiting = plan.mfa.as_ref().map(|m| self.wait_for_code(&m.serial, who));
         let run = Run {
             plan,
             profiles,
@@ -129,6 +136,16 @@ impl Resolver {
                 &run.sts.endpoint,
             ],
         )
+    }
+
+    fn wait_for_code(&self, serial: &str, who: &str) -> Waiting<'_> {
+        let entry = (serial.to_string(), who.to_string());
+        self.waiting.lock().unwrap().push(entry.clone());
+        Waiting { resolver: self, entry }
+    }
+
+    fn waiting_for(&self, serial: &str) -> Vec<String> {
+        self.waiting.lock().unwrap().iter().filter(|(s, _)| s == serial).map(|(_, w)| w.clone()).collect()
     }
 
     fn flight(&self, key: &Key) -> Arc<tokio::sync::Mutex<()>> {
@@ -290,7 +307,7 @@ impl Resolver {
         })
     }
 
-    /// Get a code and make the STS call with it; on a terminal, a rejected code is asked again.
+    /// Get a code and make the STS call with it; a prompt asks again for a rejected code.
     async fn with_code<F, Fu>(&self, mfa: &Mfa, call: F) -> Result<Creds>
     where
         F: Fn(String) -> Fu,
@@ -298,21 +315,36 @@ impl Resolver {
     {
         let _one_prompt = self.prompt.lock().await;
         let mut note: Option<String> = None;
-        for attempt in 1..=MAX_TERMINAL_ATTEMPTS {
-            let code = self.codes.next_code(mfa, note.as_deref()).await?;
+        for attempt in 1..=MAX_PROMPT_ATTEMPTS {
+            let code = self.codes.next_code(mfa, note.as_deref(), self.waiting_for(&mfa.serial)).await?;
             match call(code.value).await {
                 Ok(c) => return Ok(c),
-                Err(e) if e.mfa_rejected && code.source == Source::Terminal && attempt < MAX_TERMINAL_ATTEMPTS => {
+                Err(e) if e.mfa_rejected && code.source == Source::Prompt && attempt < MAX_PROMPT_ATTEMPTS => {
                     note = Some(format!(
                         "cdk-mfa-rs: STS rejected that code for {} (wrong, or already used); enter the next code ({} of {} attempts left).",
                         mfa.serial,
-                        MAX_TERMINAL_ATTEMPTS - attempt,
-                        MAX_TERMINAL_ATTEMPTS
+                        MAX_PROMPT_ATTEMPTS - attempt,
+                        MAX_PROMPT_ATTEMPTS
                     ));
                 }
                 Err(e) => return Err(e),
             }
         }
         unreachable!("the last attempt returns")
+    }
+}
+
+/// One entry of `Resolver::waiting`, removed when the request is done.
+struct Waiting<'a> {
+    resolver: &'a Resolver,
+    entry: (String, String),
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut all = self.resolver.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = all.iter().position(|e| *e == self.entry) {
+            all.remove(i);
+        }
     }
 }

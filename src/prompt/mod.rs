@@ -1,0 +1,162 @@
+//! Asking the person at the machine for an MFA code, by one of the methods behind this seam:
+//! `terminal` (the controlling terminal, never stdin: the CDK CLI owns stdin), `dialog` (a
+//! desktop dialog, for runs without a terminal: IDE tasks, editor-run Makefiles, git hooks) and
+//! `none`. `auto` takes the terminal when there is one, else a dialog when a desktop session and
+//! a dialog program exist, else fails at once: nothing here ever waits for input that cannot come.
+//!
+//! What is typed is returned to the caller only: never logged, never on a command line.
+
+mod dialog;
+mod terminal;
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+pub use terminal::stderr_line;
+
+/// How long one prompt (terminal or dialog) waits for the user before giving up.
+pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How to ask: `CDK_MFA_PROMPT`, else `mfaPrompt` in cdkmultiprofileplugin.json, else `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    #[default]
+    Auto,
+    Terminal,
+    Dialog,
+    None,
+}
+
+impl Method {
+    /// The accepted spellings, for error messages.
+    pub const CHOICES: &'static str = "\"auto\", \"terminal\", \"dialog\" or \"none\"";
+
+    pub fn from_name(name: &str) -> Option<Method> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Method::Auto),
+            "terminal" => Some(Method::Terminal),
+            "dialog" => Some(Method::Dialog),
+            "none" => Some(Method::None),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptError {
+    NoTerminal(String),
+    /// No dialog can be shown; says why and what to install or set.
+    NoDialog(String),
+    /// `auto` found neither a terminal nor a way to show a dialog (why not the dialog).
+    NoTerminalNorDialog(String),
+    /// The method is `none`.
+    Off,
+    Cancelled,
+    TimedOut,
+    Io(String),
+}
+
+/// One question: the device, who is waiting for its code, and why we ask again (if we do).
+pub struct Request<'a> {
+    pub serial: &'a str,
+    /// "account 111111111111 (profile dev)", … (shown in a dialog; a terminal shows the serial only).
+    pub waiting: &'a [String],
+    /// Shown before the question: "STS rejected that code …".
+    pub note: Option<&'a str>,
+}
+
+/// Ask until the answer passes `valid` (an invalid one is refused here, without an STS call,
+/// and asked again), keeping to the method the first question used.
+pub fn ask_code(method: Method, request: &Request<'_>, valid: impl Fn(&str) -> bool) -> Result<String, PromptError> {
+    let mut note = request.note.map(str::to_string);
+    loop {
+        let answer = ask(method, &Request { note: note.as_deref(), ..*request })?;
+        let code = answer.trim();
+        if valid(code) {
+            return Ok(code.to_string());
+        }
+        note = Some("cdk-mfa-rs: an MFA code is 6 digits; try again.".to_string());
+    }
+}
+
+fn ask(method: Method, request: &Request<'_>) -> Result<String, PromptError> {
+    match method {
+        Method::None => Err(PromptError::Off),
+        Method::Terminal => terminal::ask(request),
+        Method::Dialog => dialog::ask(request),
+        Method::Auto => match terminal::ask(request) {
+            Err(PromptError::NoTerminal(_)) => dialog::ask(request).map_err(|e| match e {
+                PromptError::NoDialog(why) => PromptError::NoTerminalNorDialog(why),
+                other => other,
+            }),
+            other => other,
+        },
+    }
+}
+
+/// The one-line error for a prompt that did not give a code. `profile` declares `mfa_serial`.
+pub fn error(e: PromptError, serial: &str, profile: &str) -> Error {
+    let other_sources = format!(
+        "set CDK_MFA_CODE to the current code, or add mfa_process = <command that prints the code> to profile \
+         {profile} in your AWS config"
+    );
+    Error::new(match e {
+        PromptError::NoTerminal(_) => {
+            format!("an MFA code for {serial} is needed but there is no terminal to ask on; {other_sources}")
+        }
+        PromptError::NoTerminalNorDialog(why) => format!(
+            "an MFA code for {serial} is needed but there is no terminal to ask on; {other_sources}; \
+             or, for a dialog, {why}"
+        ),
+        PromptError::NoDialog(why) => {
+            format!("an MFA code for {serial} is needed but no dialog can be shown: {why}; or {other_sources}")
+        }
+        PromptError::Off => format!(
+            "an MFA code for {serial} is needed and prompting is off (CDK_MFA_PROMPT or mfaPrompt is \"none\"); \
+             {other_sources}"
+        ),
+        PromptError::Cancelled => format!("MFA prompt for {serial} cancelled; nothing was cached"),
+        PromptError::TimedOut => format!(
+            "no MFA code for {serial} was typed within {} s; run again when the device is at hand",
+            PROMPT_TIMEOUT.as_secs()
+        ),
+        PromptError::Io(m) => format!("cannot ask for the MFA code for {serial}: {m}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_names() {
+        assert_eq!(Method::from_name("auto"), Some(Method::Auto));
+        assert_eq!(Method::from_name(" Dialog "), Some(Method::Dialog));
+        assert_eq!(Method::from_name("terminal"), Some(Method::Terminal));
+        assert_eq!(Method::from_name("none"), Some(Method::None));
+        assert_eq!(Method::from_name("zenity"), None);
+        assert_eq!(Method::default(), Method::Auto);
+    }
+
+    #[test]
+    fn no_way_to_ask_names_serial_env_mfa_process_and_what_to_install() {
+        let serial = "arn:aws:iam::111111111111:mfa/u";
+        let m = error(PromptError::NoTerminal("ENXIO".into()), serial, "p").to_string();
+        for needle in [serial, "no terminal", "CDK_MFA_CODE", "mfa_process", "profile p"] {
+            assert!(m.contains(needle), "{m}");
+        }
+        let m = error(PromptError::NoTerminalNorDialog("install zenity or kdialog".into()), serial, "p").to_string();
+        for needle in [serial, "no terminal", "CDK_MFA_CODE", "mfa_process", "install zenity or kdialog"] {
+            assert!(m.contains(needle), "{m}");
+        }
+        let m = error(PromptError::Off, serial, "p").to_string();
+        assert!(m.contains("\"none\"") && m.contains("CDK_MFA_CODE"), "{m}");
+    }
+
+    #[test]
+    fn none_never_asks() {
+        let r = Request { serial: "s", waiting: &[], note: None };
+        assert_eq!(ask_code(Method::None, &r, |_| true), Err(PromptError::Off));
+    }
+}

@@ -1,0 +1,118 @@
+//! The terminal prompt: "MFA token for <serial>: " on its own line of the controlling terminal
+//! (`/dev/tty` on unix, the console's `CONIN$`/`CONOUT$` on Windows), input hidden, a time limit.
+//! While it is on screen our own stderr lines are held back so they cannot land on its line.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+use super::{PromptError, Request, PROMPT_TIMEOUT};
+
+pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
+    if let Some(note) = request.note {
+        os::tell(note)?;
+    }
+    let _hold = hold_stderr();
+    os::read_hidden(&format!("MFA token for {}: ", request.serial), PROMPT_TIMEOUT)
+}
+
+/// What one key does to the line being typed (the same keys on every terminal).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Key {
+    Done,
+    Cancel,
+    Typed,
+    /// This many characters were removed (backspace: 1, Ctrl-U: the whole line).
+    Erased(usize),
+    Ignored,
+}
+
+pub(crate) fn edit(line: &mut String, c: char) -> Key {
+    match c {
+        '\r' | '\n' => Key::Done,
+        '\u{3}' => Key::Cancel,                    // Ctrl-C
+        '\u{4}' if line.is_empty() => Key::Cancel, // Ctrl-D
+        '\u{7f}' | '\u{8}' => Key::Erased(line.pop().map_or(0, |_| 1)),
+        '\u{15}' => {
+            // Ctrl-U
+            let n = line.chars().count();
+            line.clear();
+            Key::Erased(n)
+        }
+        c if c.is_ascii_graphic() || c == ' ' => {
+            line.push(c);
+            Key::Typed
+        }
+        _ => Key::Ignored,
+    }
+}
+
+/// Lines for stderr held back while a prompt is on screen (`None` when no prompt is), so that
+/// our own notices about other accounts cannot land in the middle of the prompt line.
+static HELD_LINES: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
+/// Write one line to stderr in a single write (so it cannot interleave with other output), or
+/// hold it until the prompt on screen has been answered.
+pub fn stderr_line(line: &str) {
+    let mut held = HELD_LINES.lock().unwrap_or_else(|e| e.into_inner());
+    match held.as_mut() {
+        Some(lines) => lines.push(line.to_string()),
+        None => write_stderr(line),
+    }
+}
+
+fn write_stderr(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
+/// Hold stderr lines from now until the returned guard is dropped, then write them.
+fn hold_stderr() -> HoldGuard {
+    *HELD_LINES.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    HoldGuard
+}
+
+struct HoldGuard;
+
+impl Drop for HoldGuard {
+    fn drop(&mut self) {
+        let lines = HELD_LINES.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
+        lines.iter().for_each(|l| write_stderr(l));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(keys: &str) -> (String, Vec<Key>) {
+        let mut line = String::new();
+        let out = keys.chars().map(|c| edit(&mut line, c)).collect();
+        (line, out)
+    }
+
+    #[test]
+    fn keys_edit_the_line() {
+        let (line, keys) = typed("12x\u{8}3\u{7f}\u{7f}45\r");
+        assert_eq!(line, "145");
+        assert_eq!(keys.last(), Some(&Key::Done));
+        let (line, keys) = typed("999\u{15}1");
+        assert_eq!(line, "1");
+        assert_eq!(keys[3], Key::Erased(3));
+        assert_eq!(typed("\u{8}").1, vec![Key::Erased(0)]);
+        assert_eq!(typed("\u{1b}").1, vec![Key::Ignored]);
+    }
+
+    #[test]
+    fn interrupt_and_end_of_input_cancel() {
+        assert_eq!(typed("12\u{3}").1.last(), Some(&Key::Cancel));
+        assert_eq!(typed("\u{4}").1, vec![Key::Cancel]);
+        // Not on an empty line: ignored.
+        assert_eq!(typed("1\u{4}").1.last(), Some(&Key::Ignored));
+    }
+}
