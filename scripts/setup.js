@@ -7,6 +7,8 @@
 //   3. a project-local Python venv `.venv/` with scripts/requirements.txt
 //      (moto[server], pexpect, awscli v1), re-installed only when the
 //      requirements (or the Python interpreter) change.
+//   3. on Linux, the Debian packages of the desktop dialog tests (__test__/dialog.test.js):
+//      xvfb, zenity, xdotool, imagemagick — apt-get install when their commands are missing.
 // Idempotent: a second run does no network access and takes well under a second.
 //
 // Env knobs:
@@ -176,6 +178,21 @@ function ensureVenv() {
   log('.venv ready')
 }
 
+// The dialog tests: a private X display, the dialog program, a "person" and a camera.
+const DESKTOP_PACKAGES = [
+  { pkg: 'xvfb', cmd: 'Xvfb' },
+  { pkg: 'zenity', cmd: 'zenity' },
+  { pkg: 'xdotool', cmd: 'xdotool' },
+  { pkg: 'imagemagick', cmd: 'import' },
+]
+
+function ensureDesktopTools() {
+  if (process.platform !== 'linux') return
+  const { ensureDebianPackages, onPath } = require('./apt')
+  ensureDebianPackages(DESKTOP_PACKAGES.map((p) => ({ pkg: p.pkg, present: () => onPath(p.cmd) })), log)
+  log('desktop dialog tools present (Xvfb, zenity, xdotool, import)')
+}
+
 function main() {
   if (process.env.CDK_MFA_SKIP_SETUP === '1') {
     log('skipped (CDK_MFA_SKIP_SETUP=1)')
@@ -185,6 +202,7 @@ function main() {
   ensureNodeModules()
   ensureNodeVersions()
   ensureVenv()
+  ensureDesktopTools()
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
 }
 

@@ -29,12 +29,13 @@ pub fn is_valid_code(code: &str) -> bool {
 }
 
 /// Process-wide state: how to prompt, whether `CDK_MFA_CODE` has been spent, and whether the
-/// user cancelled a prompt (then no other request may prompt again while the process stops).
+/// user cancelled a prompt or let it time out (then no other request may prompt again while the
+/// process stops: one walk-away must not become one 180 s prompt per waiting account).
 #[derive(Default)]
 pub struct CodeSources {
     method: prompt::Method,
     env_code_used: AtomicBool,
-    cancelled: AtomicBool,
+    gave_up: std::sync::Mutex<Option<PromptError>>,
 }
 
 impl CodeSources {
@@ -44,8 +45,8 @@ impl CodeSources {
 
     /// `waiting`: who waits for this code ("account … (profile …)"), named in a dialog.
     pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>, waiting: Vec<String>) -> Result<Code> {
-        if self.cancelled.load(Ordering::SeqCst) {
-            return Err(prompt::error(PromptError::Cancelled, &mfa.serial, &mfa.profile));
+        if let Some(e) = self.gave_up.lock().unwrap().clone() {
+            return Err(prompt::error(e, &mfa.serial, &mfa.profile));
         }
         if let Some(code) = std::env::var("CDK_MFA_CODE").ok().filter(|c| !c.trim().is_empty()) {
             if !self.env_code_used.swap(true, Ordering::SeqCst) {
@@ -71,8 +72,8 @@ impl CodeSources {
         })
         .await
         .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?;
-        if answer == Err(PromptError::Cancelled) {
-            self.cancelled.store(true, Ordering::SeqCst);
+        if let Err(e @ (PromptError::Cancelled | PromptError::TimedOut)) = &answer {
+            *self.gave_up.lock().unwrap() = Some(e.clone());
         }
         answer
             .map_err(|e| prompt::error(e, &mfa.serial, &mfa.profile))
@@ -110,6 +111,7 @@ async fn run_mfa_process(cmd: &str, mfa: &Mfa) -> Result<String> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     fn mfa(process: Option<&str>) -> Mfa {
         Mfa {
             serial: "arn:aws:iam::111111111111:mfa/u".into(),

@@ -180,8 +180,10 @@ function cdkEnv({ home, motoUrl, env }) {
 
 /**
  * Runs this repo's `cdk` CLI with a clean env (see cdkEnv) and `--no-notices`.
+ * `noTerminal`: as an IDE task runs it: its own session (setsid, so no controlling terminal)
+ * and stdin /dev/null; a time-out kills its whole process group.
  * @param {string[]} args
- * @param {{cwd: string, home: string|object, motoUrl?: string, env?: object, timeoutMs?: number, input?: string}} opts
+ * @param {{cwd: string, home: string|object, motoUrl?: string, env?: object, timeoutMs?: number, input?: string, noTerminal?: boolean}} opts
  * @returns {Promise<{code: number|null, signal: string|null, stdout: string, stderr: string, durationMs: number}>}
  */
 function runCdk(args, opts) {
@@ -189,14 +191,20 @@ function runCdk(args, opts) {
   const timeoutMs = opts.timeoutMs ?? 180000
   const t0 = Date.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(CDK_BIN, [...args, '--no-notices'], { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(CDK_BIN, [...args, '--no-notices'], {
+      cwd: opts.cwd,
+      env,
+      stdio: [opts.noTerminal ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: Boolean(opts.noTerminal),
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     const timer = setTimeout(() => {
       stderr += `\n[runCdk] timed out after ${timeoutMs}ms, killing\n`
-      child.kill('SIGKILL')
+      if (opts.noTerminal) process.kill(-child.pid, 'SIGKILL')
+      else child.kill('SIGKILL')
     }, timeoutMs)
     child.on('error', (e) => {
       clearTimeout(timer)
@@ -206,7 +214,7 @@ function runCdk(args, opts) {
       clearTimeout(timer)
       resolve({ code, signal, stdout, stderr, durationMs: Date.now() - t0 })
     })
-    child.stdin.end(opts.input ?? '')
+    if (child.stdin) child.stdin.end(opts.input ?? '')
   })
 }
 

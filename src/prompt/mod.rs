@@ -15,8 +15,16 @@ use crate::error::Error;
 
 pub use terminal::stderr_line;
 
-/// How long one prompt (terminal or dialog) waits for the user before giving up.
+/// How long one prompt (terminal or dialog) waits for the user before giving up, unless
+/// `CDK_MFA_RS_PROMPT_TIMEOUT_SECONDS` says otherwise.
 pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(180);
+
+pub fn timeout() -> Duration {
+    crate::env_var("CDK_MFA_RS_PROMPT_TIMEOUT_SECONDS")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| (1..=3600).contains(s))
+        .map_or(PROMPT_TIMEOUT, Duration::from_secs)
+}
 
 /// How to ask: `CDK_MFA_PROMPT`, else `mfaPrompt` in cdkmultiprofileplugin.json, else `auto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,7 +127,7 @@ pub fn error(e: PromptError, serial: &str, profile: &str) -> Error {
         PromptError::Cancelled => format!("MFA prompt for {serial} cancelled; nothing was cached"),
         PromptError::TimedOut => format!(
             "no MFA code for {serial} was typed within {} s; run again when the device is at hand",
-            PROMPT_TIMEOUT.as_secs()
+            timeout().as_secs()
         ),
         PromptError::Io(m) => format!("cannot ask for the MFA code for {serial}: {m}"),
     })

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{PromptError, Request, PROMPT_TIMEOUT};
+use super::{timeout, PromptError, Request};
 
 /// The window title: it names the product (tests find the window by it).
 pub const TITLE: &str = "cdk-mfa-rs: MFA code";
@@ -153,7 +153,8 @@ fn command(program: Program, path: PathBuf, text: &DialogText, timeout: Duration
 pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
     let (program, path) =
         pick(Platform::current(), &crate::env_var, &|name| find_on_path(name)).map_err(PromptError::NoDialog)?;
-    run(&command(program, path, &DialogText::new(request), PROMPT_TIMEOUT), PROMPT_TIMEOUT)
+    let limit = timeout();
+    run(&command(program, path, &DialogText::new(request), limit), limit)
 }
 
 fn find_on_path(name: &str) -> Option<PathBuf> {

@@ -11,14 +11,14 @@ mod windows;
 #[cfg(windows)]
 use windows as os;
 
-use super::{PromptError, Request, PROMPT_TIMEOUT};
+use super::{timeout, PromptError, Request};
 
 pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
     if let Some(note) = request.note {
         os::tell(note)?;
     }
     let _hold = hold_stderr();
-    os::read_hidden(&format!("MFA token for {}: ", request.serial), PROMPT_TIMEOUT)
+    os::read_hidden(&format!("MFA token for {}: ", request.serial), timeout())
 }
 
 /// What one key does to the line being typed (the same keys on every terminal).
