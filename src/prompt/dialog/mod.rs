@@ -28,6 +28,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{timeout, PromptError, Request};
+use crate::printable::{printable, Lines};
 
 /// The window title: it names the product (tests find the window by it).
 pub const TITLE: &str = "cdk-mfa-rs: MFA code";
@@ -66,7 +67,9 @@ impl DialogText {
         }
         lines.push(String::new());
         lines.push("Type the 6 digits and press Enter. Cancel stops the command.".to_string());
-        DialogText { title: TITLE.to_string(), message: lines.join("\n") }
+        // Names come from files copied from anywhere: a control character shows as text.
+        let message = lines.iter().map(|l| printable(l, Lines::Escape)).collect::<Vec<_>>().join("\n");
+        DialogText { title: TITLE.to_string(), message }
     }
 }
 
@@ -251,6 +254,9 @@ mod tests {
             DialogText::new(&Request { serial: SERIAL, waiting: &many, note: Some("cdk-mfa-rs: STS rejected that") });
         assert!(t.message.starts_with("STS rejected that\n"), "{}", t.message);
         assert!(t.message.contains("and 3 more"), "{}", t.message);
+        let odd = ["account 1 (profile a\u{1b}]52;c;x\u{7}b)".to_string()];
+        let t = DialogText::new(&Request { serial: SERIAL, waiting: &odd, note: None });
+        assert!(t.message.contains("profile a\\x1b]52;c;x\\x07b"), "{}", t.message);
     }
 
     #[test]

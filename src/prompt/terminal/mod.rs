@@ -12,13 +12,15 @@ mod windows;
 use windows as os;
 
 use super::{timeout, PromptError, Request};
+use crate::printable::{printable, Lines};
 
 pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
     if let Some(note) = request.note {
-        os::tell(note)?;
+        os::tell(&printable(note, Lines::Escape))?;
     }
     let _hold = hold_stderr();
-    os::read_hidden(&format!("MFA token for {}: ", request.serial), timeout())
+    let prompt = format!("MFA token for {}: ", request.serial);
+    os::read_hidden(&printable(&prompt, Lines::Escape), timeout())
 }
 
 /// What one key does to the line being typed (the same keys on every terminal).
@@ -68,6 +70,7 @@ pub fn stderr_line(line: &str) {
 
 fn write_stderr(line: &str) {
     use std::io::Write;
+    let line = printable(line, Lines::Escape);
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
