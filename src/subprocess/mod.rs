@@ -1,8 +1,9 @@
-//! Running a user's command (`mfa_process`, `credential_process`) through the shell with a time
-//! limit, so that a time-out leaves nothing behind: the command runs in its own process group
-//! (a job on Windows), the whole group is killed on time-out or cancellation, and the shell is
-//! reaped (a long-lived Node process must not collect zombies). The command line is the user's
-//! and may hold a secret (`oathtool --totp -b SEED`): callers never put it in a message.
+//! Running a user's command (`mfa_process`, `credential_process`) through the shell, or a
+//! program of ours (the MFA dialog), with a time limit, so that a time-out leaves nothing behind:
+//! the command runs in its own process group (a job on Windows), the whole group is killed on
+//! time-out or cancellation, and the shell is reaped (a long-lived Node process must not collect
+//! zombies). A user's command line may hold a secret (`oathtool --totp -b SEED`): callers never
+//! put it in a message.
 
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -25,11 +26,23 @@ pub enum RunError {
     TimedOut(Duration),
 }
 
-/// What a finished command left: its exit status and everything it printed on stdout. Its
-/// stderr goes to ours (the user's tool may explain itself there).
+/// Whose command it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The user's (`mfa_process`, `credential_process`): its stderr goes to ours (the user's
+    /// tool may explain itself there) and, on a terminal, it is the foreground job while it runs.
+    User,
+    /// Ours (the MFA dialog): its stderr is captured, it gets no terminal and, on Windows, no
+    /// console window of its own.
+    Us,
+}
+
+/// What a finished command left: its exit status, everything it printed on stdout, and on
+/// stderr when that was captured (`Owner::Us`).
 pub struct Finished {
     pub status: ExitStatus,
     pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
 }
 
 /// The command's group, killed when dropped unless the shell has been reaped: a time-out, an
@@ -56,8 +69,16 @@ impl Drop for Group {
 /// Run `command_line` with `sh -c` (`cmd /C` on Windows), stdin closed, stdout captured, for at
 /// most `limit`.
 pub async fn run_shell(command_line: &str, limit: Duration) -> Result<Finished, RunError> {
-    let (mut command, mut foreground) = os::shell(command_line);
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    run(os::shell(command_line), Owner::User, limit).await
+}
+
+/// Run `command` (program, arguments, environment) in its own process group, stdin closed,
+/// stdout captured, for at most `limit`.
+pub async fn run(mut command: std::process::Command, owner: Owner, limit: Duration) -> Result<Finished, RunError> {
+    let mut foreground = os::own_group(&mut command, owner);
+    let mut command = tokio::process::Command::from(command);
+    let err = if owner == Owner::Us { Stdio::piped() } else { Stdio::inherit() };
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(err);
     let child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -67,17 +88,26 @@ pub async fn run_shell(command_line: &str, limit: Duration) -> Result<Finished, 
     };
     let mut group = Group { pid: child.id(), child, reaped: false, foreground };
     let mut stdout = group.child.stdout.take().expect("piped");
+    let mut stderr = group.child.stderr.take();
     let run = async {
         let mut out = Vec::new();
-        stdout.read_to_end(&mut out).await?;
+        let mut err = Vec::new();
+        // Both pipes at once, so that neither can fill up and stall the command.
+        let read_err = async {
+            match stderr.as_mut() {
+                Some(e) => e.read_to_end(&mut err).await.map(|_| ()),
+                None => Ok(()),
+            }
+        };
+        tokio::try_join!(stdout.read_to_end(&mut out), read_err)?;
         let status = group.child.wait().await?;
-        Ok::<_, std::io::Error>((status, out))
+        Ok::<_, std::io::Error>((status, out, err))
     };
     let outcome = tokio::time::timeout(limit, run).await;
     match outcome {
-        Ok(Ok((status, stdout))) => {
+        Ok(Ok((status, stdout, stderr))) => {
             group.reaped = true;
-            Ok(Finished { status, stdout })
+            Ok(Finished { status, stdout, stderr })
         }
         Ok(Err(e)) => Err(RunError::Io(e)),
         Err(_) => {

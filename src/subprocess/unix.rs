@@ -8,10 +8,19 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::os::unix::process::CommandExt as _;
 
-pub fn shell(command_line: &str) -> (tokio::process::Command, Foreground) {
+use super::Owner;
+
+pub fn shell(command_line: &str) -> std::process::Command {
     let mut c = std::process::Command::new("/bin/sh");
-    c.arg("-c").arg(command_line).process_group(0);
-    let tty = foreground_terminal();
+    c.arg("-c").arg(command_line);
+    c
+}
+
+/// A new process group for `c`; a user's command also gets the terminal's foreground (a program
+/// of ours, the dialog, never reads the terminal).
+pub fn own_group(c: &mut std::process::Command, owner: Owner) -> Foreground {
+    c.process_group(0);
+    let tty = if owner == Owner::User { foreground_terminal() } else { None };
     if let Some(fd) = tty.as_ref().map(AsRawFd::as_raw_fd) {
         // SAFETY: runs in the forked child before exec and calls only async-signal-safe functions.
         unsafe {
@@ -22,7 +31,7 @@ pub fn shell(command_line: &str) -> (tokio::process::Command, Foreground) {
             });
         }
     }
-    (tokio::process::Command::from(c), Foreground { tty })
+    Foreground { tty }
 }
 
 /// `/dev/tty` when our process group is its foreground job; closed on exec.

@@ -8,10 +8,20 @@ const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
 /// CREATE_NO_WINDOW: no console window flashes up for a background command.
 const CREATE_NO_WINDOW: u32 = 0x0800_0000;
 
-pub fn shell(command_line: &str) -> (tokio::process::Command, Foreground) {
+use super::Owner;
+
+pub fn shell(command_line: &str) -> std::process::Command {
     let mut c = std::process::Command::new("cmd");
-    c.arg("/C").arg(command_line).creation_flags(CREATE_NEW_PROCESS_GROUP);
-    (tokio::process::Command::from(c), Foreground)
+    c.arg("/C").arg(command_line);
+    c
+}
+
+/// A new process group; a program of ours (the dialog, whose output we capture whole) also gets
+/// no console window of its own (its own window still shows).
+pub fn own_group(c: &mut std::process::Command, owner: Owner) -> Foreground {
+    let window = if owner == Owner::Us { CREATE_NO_WINDOW } else { 0 };
+    c.creation_flags(CREATE_NEW_PROCESS_GROUP | window);
+    Foreground
 }
 
 /// The console has no foreground job to hand over: a new process group still reads it.

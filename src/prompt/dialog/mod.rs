@@ -13,22 +13,14 @@ mod osascript;
 mod powershell;
 mod zenity;
 
-#[cfg(unix)]
-mod child_unix;
-#[cfg(unix)]
-use child_unix as child;
-#[cfg(windows)]
-mod child_windows;
-#[cfg(windows)]
-use child_windows as child;
-
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
 use super::{timeout, PromptError, Request};
 use crate::printable::{printable, Lines};
+use crate::subprocess::{self, Owner, RunError};
 
 /// The window title: it names the product (tests find the window by it).
 pub const TITLE: &str = "cdk-mfa-rs: MFA code";
@@ -162,51 +154,46 @@ pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_program(p))
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
-fn is_program(p: &Path) -> bool {
-    p.metadata().is_ok_and(|m| m.is_file() && child::is_executable(&m))
-}
-
-/// Run the dialog program: its stdout is the answer; exit status 1 is Cancel (every one of these
-/// programs says Cancel that way), unless it could not reach the desktop at all.
+/// Run the dialog program (its own process group, killed at the time limit): its stdout is the
+/// answer; exit status 1 is Cancel (every one of these programs says Cancel that way), unless it
+/// could not reach the desktop at all. Called on a blocking thread (the prompt's).
 fn run(cmd: &DialogCommand, timeout: Duration) -> Result<String, PromptError> {
     let name =
         cmd.program.file_name().map_or_else(|| cmd.program.display().to_string(), |n| n.to_string_lossy().into());
     let mut c = Command::new(&cmd.program);
     c.args(&cmd.args).envs(cmd.env.iter().map(|(k, v)| (k, v)));
-    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    child::own_group(&mut c);
-    let mut proc = c.spawn().map_err(|e| PromptError::Io(format!("could not start {name}: {e}")))?;
-    let stdout = drain(proc.stdout.take());
-    let stderr = drain(proc.stderr.take());
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match proc.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                child::kill_group(&mut proc);
-                return Err(PromptError::TimedOut);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => {
-                child::kill_group(&mut proc);
-                return Err(PromptError::Io(format!("{name}: {e}")));
-            }
-        }
+    let done = match block_on(subprocess::run(c, Owner::Us, timeout)) {
+        Ok(done) => done,
+        Err(RunError::TimedOut(_)) => return Err(PromptError::TimedOut),
+        Err(RunError::Start(e)) => return Err(PromptError::Io(format!("could not start {name}: {e}"))),
+        Err(RunError::Io(e)) => return Err(PromptError::Io(format!("{name}: {e}"))),
     };
-    let answer = stdout.join().unwrap_or_default();
-    let errors = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
-    if status.success() {
-        return Ok(String::from_utf8_lossy(&answer).trim().to_string());
+    let errors = String::from_utf8_lossy(&done.stderr);
+    if done.status.success() {
+        return Ok(String::from_utf8_lossy(&done.stdout).trim().to_string());
     }
-    if status.code() == Some(1) && !could_not_reach_desktop(&errors) {
+    if done.status.code() == Some(1) && !could_not_reach_desktop(&errors) {
         return Err(PromptError::Cancelled);
     }
     // What it said about its failure (never the answer: that is on stdout).
     let said = errors.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
+    let status = done.status;
     Err(PromptError::Io(format!("{name} failed ({status}){}{said}", if said.is_empty() { "" } else { ": " })))
+}
+
+/// On the runtime the prompt's blocking thread belongs to; a small one of its own elsewhere.
+fn block_on<F: Future>(f: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.block_on(f),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the dialog")
+            .block_on(f),
+    }
 }
 
 /// GTK, Qt and AppleScript say so when there is no desktop to show a window on.
@@ -215,17 +202,6 @@ fn could_not_reach_desktop(stderr: &str) -> bool {
     ["cannot open display", "could not connect to display", "failed to connect to", "no user interaction allowed"]
         .iter()
         .any(|m| s.contains(m))
-}
-
-/// Read a pipe to its end on a thread (so neither pipe can fill up and stall the program).
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut out);
-        }
-        out
-    })
 }
 
 #[cfg(test)]
@@ -293,7 +269,14 @@ mod tests {
         assert!(!could_not_reach_desktop("Gtk-Message: GtkDialog mapped without a transient parent."));
     }
 
-    // Linux: /proc tells whether the dialog's own child is gone.
+    // Linux: /proc tells whether the dialog's own child is gone. On the prompt's blocking thread
+    // of a multi-thread runtime, as in the plugin.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread")]
+    async fn run_on_the_prompt_thread() {
+        tokio::task::spawn_blocking(run_reads_stdout_maps_cancel_and_kills_the_group_on_timeout).await.unwrap();
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn run_reads_stdout_maps_cancel_and_kills_the_group_on_timeout() {
@@ -307,6 +290,7 @@ mod tests {
         let e = run(&sh("echo 'cannot open display: :9' >&2; exit 1"), Duration::from_secs(5)).unwrap_err();
         assert!(matches!(&e, PromptError::Io(m) if m.contains("cannot open display")), "{e:?}");
         // A grandchild keeps stdout open: the whole group must die, or we would wait for it.
+        use std::time::Instant;
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("pid");
         let t0 = Instant::now();
