@@ -42,9 +42,11 @@ function run(cmd, args, env, timeoutMs = 10000) {
   })
 }
 
-/** Start Xvfb on a display number it picks itself (-displayfd: no clash with other runs). */
+/** Start Xvfb on a display number it picks itself (-displayfd: no clash with other runs);
+ * -noreset: no server reset when the last client (an xdotool call) leaves, which would refuse
+ * a dialog connecting at that moment. */
 async function startDesktop() {
-  const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], {
+  const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1024x768x24', '-nolisten', 'tcp', '-noreset'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   })
   let log = ''
