@@ -10,6 +10,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, listStacks } = require('./helpers/cdk')
 const { resolveInChild } = require('./helpers/child')
+const { cli } = require('./helpers/cli')
 const { startDesktop, missingPrograms } = require('./helpers/desktop')
 
 const PLUGIN = path.resolve(__dirname, '..')
@@ -224,6 +225,23 @@ function dialogTests() {
     t.regex(off.results[0].error, /prompting is off \(CDK_MFA_PROMPT or mfaPrompt is "none"\); set CDK_MFA_CODE/)
     t.regex(term.results[0].error, /is needed but there is no terminal to ask on; set CDK_MFA_CODE/)
     t.notRegex(term.results[0].error, /dialog/)
+    t.is(suite.stub.calls.length, 0)
+  })
+
+  test.serial('doctor says where a code would be asked: in a dialog, or what a dialog needs', async (t) => {
+    const s = setup('DoctorApp')
+    const env = (extra) => {
+      const e = { PATH: process.env.PATH, HOME: s.home.home, AWS_EC2_METADATA_DISABLED: 'true', ...s.env, ...extra }
+      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k]
+      return e
+    }
+    const device = `MFA device ${SERIAL} \\(profile mfa0, mfa1, mfa2\\)`
+    const onDesk = await cli(['doctor'], { env: env(desk.env), cwd: s.appDir })
+    t.regex(onDesk.stdout, new RegExp(`OK {4}${device}: code asked in a dialog \\(\\S*zenity\\)`))
+    const noDesk = await cli(['doctor'], { env: env({}), cwd: s.appDir })
+    t.regex(noDesk.stdout, new RegExp(`WARN  ${device}: no terminal here, no CDK_MFA_CODE and no mfa_process\\n {6}fix: set CDK_MFA_CODE.*; for a dialog, run it in a desktop session \\(DISPLAY or WAYLAND_DISPLAY set\\) with zenity or kdialog installed`))
+    const off = await cli(['doctor'], { env: env({ ...desk.env, CDK_MFA_PROMPT: 'none' }), cwd: s.appDir })
+    t.regex(off.stdout, new RegExp(`WARN  ${device}: prompting is off \\(CDK_MFA_PROMPT or mfaPrompt is "none"\\), no CDK_MFA_CODE`))
     t.is(suite.stub.calls.length, 0)
   })
 

@@ -13,6 +13,7 @@ use crate::cache::{self, DiskCache, Entry};
 use crate::config::{self, Accounts, ConfigInputs, Mode};
 use crate::plan::{self, Plan, PlanInputs};
 use crate::profiles::Profiles;
+use crate::prompt::{self, Availability};
 
 use super::project::{covers_every_account, mapped_accounts, mfa_session_entry, session_entry, unmapped_example};
 use super::{fail, mode_name, print, when, CliResult};
@@ -219,18 +220,24 @@ pub(super) async fn doctor() -> CliResult<()> {
                 Some(_) => r.ok(format!("{device}: code from CDK_MFA_CODE (one STS call per process){cached}")),
                 None => {
                     // Not the command itself: users keep TOTP seeds in it.
+                    let method = config.as_ref().map_or(prompt::Method::default(), |c| c.mfa_prompt);
                     if process.is_some() {
                         r.ok(format!("{device}: code from the mfa_process of profile {names}{cached}"));
-                    } else if terminal_available() {
-                        r.ok(format!("{device}: code asked on this terminal{cached}"));
                     } else {
-                        r.warn(
-                            format!("{device}: no terminal here, no CDK_MFA_CODE and no mfa_process{cached}"),
-                            format!(
-                                "set CDK_MFA_CODE to the current code for one run, or add mfa_process = <command that \
-                                 prints the code> to profile {names} in your AWS config"
+                        match prompt::availability(method) {
+                            Availability::Terminal => r.ok(format!("{device}: code asked on this terminal{cached}")),
+                            Availability::Dialog(program) => {
+                                r.ok(format!("{device}: code asked in a dialog ({program}){cached}"))
+                            }
+                            Availability::Nowhere { why, for_a_dialog } => r.warn(
+                                format!("{device}: {why}, no CDK_MFA_CODE and no mfa_process{cached}"),
+                                format!(
+                                    "set CDK_MFA_CODE to the current code for one run, or add mfa_process = <command \
+                                     that prints the code> to profile {names} in your AWS config{}",
+                                    for_a_dialog.map_or(String::new(), |d| format!("; for a dialog, {d}"))
+                                ),
                             ),
-                        );
+                        }
                     }
                 }
             }
@@ -278,17 +285,6 @@ fn check_sign_in(r: &mut Report, plan: &Plan, profiles: &Profiles, seen: &mut BT
             let problem = e.message().strip_suffix(&format!("; run `{command}`")).unwrap_or(e.message());
             r.fail(format!("{what}: {problem}"), format!("run `{command}`"))
         }
-    }
-}
-
-fn terminal_available() -> bool {
-    #[cfg(unix)]
-    {
-        std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
-    }
-    #[cfg(windows)]
-    {
-        std::fs::OpenOptions::new().read(true).write(true).open("CONIN$").is_ok()
     }
 }
 

@@ -103,6 +103,37 @@ fn ask(method: Method, request: &Request<'_>) -> Result<String, PromptError> {
     }
 }
 
+/// Where a code would be asked here and now (for `doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Terminal,
+    /// A dialog, shown by this program.
+    Dialog(String),
+    /// Nowhere: why, and (when a dialog is allowed) what a dialog needs here.
+    Nowhere {
+        why: String,
+        for_a_dialog: Option<String>,
+    },
+}
+
+pub fn availability(method: Method) -> Availability {
+    let dialog = || dialog::available().map(|p| Availability::Dialog(p.display().to_string()));
+    match method {
+        Method::None => Availability::Nowhere {
+            why: "prompting is off (CDK_MFA_PROMPT or mfaPrompt is \"none\")".into(),
+            for_a_dialog: None,
+        },
+        Method::Terminal | Method::Auto if terminal::available() => Availability::Terminal,
+        Method::Terminal => Availability::Nowhere { why: "no terminal here".into(), for_a_dialog: None },
+        Method::Dialog => dialog().unwrap_or_else(|why| Availability::Nowhere {
+            why: "no dialog can be shown here".into(),
+            for_a_dialog: Some(why),
+        }),
+        Method::Auto => dialog()
+            .unwrap_or_else(|why| Availability::Nowhere { why: "no terminal here".into(), for_a_dialog: Some(why) }),
+    }
+}
+
 /// The one-line error for a prompt that did not give a code. `profile` declares `mfa_serial`.
 pub fn error(e: PromptError, serial: &str, profile: &str) -> Error {
     let other_sources = format!(
@@ -160,6 +191,13 @@ mod tests {
         }
         let m = error(PromptError::Off, serial, "p").to_string();
         assert!(m.contains("\"none\"") && m.contains("CDK_MFA_CODE"), "{m}");
+    }
+
+    #[test]
+    fn none_is_available_nowhere_and_says_why() {
+        let Availability::Nowhere { why, for_a_dialog } = availability(Method::None) else { panic!() };
+        assert!(why.contains("prompting is off"), "{why}");
+        assert_eq!(for_a_dialog, None);
     }
 
     #[test]

@@ -144,6 +144,11 @@ fn command(program: Program, path: PathBuf, text: &DialogText, timeout: Duration
     DialogCommand { program: path, args, env }
 }
 
+/// The program a dialog would be shown with here, or why none can be and what to install or set.
+pub fn available() -> Result<PathBuf, String> {
+    pick(Platform::current(), &crate::env_var, &|name| find_on_path(name)).map(|(_, path)| path)
+}
+
 /// Show the dialog and wait for its answer.
 pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
     let (program, path) =

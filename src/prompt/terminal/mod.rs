@@ -14,6 +14,11 @@ use windows as os;
 use super::{timeout, PromptError, Request};
 use crate::printable::{printable, Lines};
 
+/// Is there a terminal to ask on (without asking)?
+pub fn available() -> bool {
+    os::available()
+}
+
 pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
     if let Some(note) = request.note {
         os::tell(&printable(note, Lines::Escape))?;

@@ -14,6 +14,10 @@ fn open_tty() -> Result<File, PromptError> {
     OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| PromptError::NoTerminal(e.to_string()))
 }
 
+pub fn available() -> bool {
+    open_tty().is_ok()
+}
+
 pub fn tell(message: &str) -> Result<(), PromptError> {
     let mut tty = open_tty()?;
     write!(tty, "\r\n{message}\r\n").map_err(|e| PromptError::Io(e.to_string()))

@@ -27,6 +27,10 @@ fn console_out() -> Result<File, PromptError> {
     OpenOptions::new().write(true).open("CONOUT$").map_err(|e| PromptError::NoTerminal(e.to_string()))
 }
 
+pub fn available() -> bool {
+    OpenOptions::new().read(true).write(true).open("CONIN$").is_ok()
+}
+
 pub fn tell(message: &str) -> Result<(), PromptError> {
     write!(console_out()?, "\r\n{message}\r\n").map_err(io)
 }
