@@ -48,4 +48,6 @@ test.serial(`cdk deploy through the plugin (role profile) on Node ${process.vers
   t.true(runs.some(([, script]) => /[/\\]cdk$/.test(script)), `the CDK CLI ran: ${JSON.stringify(runs)}`)
   t.true(runs.some(([, script]) => /app\.js$/.test(script)), `the app ran: ${JSON.stringify(runs)}`)
   for (const [version, script] of runs) t.is(version, process.version, script)
+  // cdkEnv turns the CLI's telemetry off: no process posts to the real telemetry endpoint.
+  t.false(runs.some(([, script]) => /telemetry/.test(script)), `telemetry sender ran: ${JSON.stringify(runs)}`)
 })

@@ -198,6 +198,8 @@ function cliEnv(home, motoUrl, stubUrl, cacheDir) {
     NO_PROXY: '127.0.0.1,localhost',
     no_proxy: '127.0.0.1,localhost',
     CDK_DISABLE_VERSION_CHECK: '1',
+    // the CLI's telemetry is on by default and posts to a real AWS endpoint: the demo stays local
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
     AWS_EC2_METADATA_DISABLED: 'true',
     // aws-cdk's bundled SDK warns on Node 20 (support ends 2027): noise here
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
