@@ -28,6 +28,8 @@ mod unix;
 use other as platform;
 #[cfg(unix)]
 use unix as platform;
+#[cfg(windows)]
+mod windows_acl;
 
 pub const FORMAT_VERSION: u32 = 1;
 const MAGIC: &str = "cdk-mfa-rs";
@@ -207,6 +209,23 @@ fn label_text(l: &Label) -> String {
 /// Another owner's uid, and a mode open to others, as `open` judges a directory (for `doctor`).
 pub fn owner_and_mode(meta: &fs::Metadata) -> (Option<u32>, Option<u32>) {
     (platform::foreign_owner(meta), platform::shared_mode(meta))
+}
+
+/// Who may read the cache directory according to its ACL, where an ACL decides (Windows:
+/// `windows_acl.rs`); elsewhere owner and mode do (`owner_and_mode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AclCheck {
+    /// Only the user, SYSTEM and Administrators: what protects it.
+    Private(String),
+    /// Other accounts can read it or change its ACL.
+    Exposed { problem: String, fix: String },
+    /// The ACL could not be read: never called private.
+    Unknown(String),
+}
+
+/// `None` where the platform has no ACL to check (unix).
+pub fn acl_check(dir: &Path) -> Option<AclCheck> {
+    platform::acl_check(dir)
 }
 
 /// The files this module writes, recognised by name.

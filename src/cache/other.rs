@@ -1,5 +1,6 @@
 //! The cache on platforms without Unix ownership and modes (Windows): the directory under the
-//! user's profile is private by its inherited ACL, so these checks have nothing to add.
+//! user's profile is private by its inherited ACL, so these checks have nothing to add; `doctor`
+//! reads that ACL (`acl_check`, windows_acl.rs).
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
@@ -46,5 +47,15 @@ pub fn shared_mode(_meta: &Metadata) -> Option<u32> {
 }
 
 pub fn process_alive(_pid: u32) -> Option<bool> {
+    None
+}
+
+#[cfg(windows)]
+pub fn acl_check(dir: &Path) -> Option<super::AclCheck> {
+    Some(super::windows_acl::check(dir))
+}
+
+#[cfg(not(windows))]
+pub fn acl_check(_dir: &Path) -> Option<super::AclCheck> {
     None
 }

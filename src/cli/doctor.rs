@@ -9,7 +9,7 @@ use aws_types::os_shim_internal::{Env, Fs};
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::cache::{self, DiskCache, Entry};
+use crate::cache::{self, AclCheck, DiskCache, Entry};
 use crate::config::{self, Accounts, ConfigInputs, Mode};
 use crate::plan::{self, Plan, PlanInputs};
 use crate::profiles::Profiles;
@@ -332,6 +332,23 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
                     );
                 }
             }
+            // Windows: the folder's ACL says who else can read it.
+            let mut protected_by = String::new();
+            match cache::acl_check(dir) {
+                None => {}
+                Some(AclCheck::Private(by)) => protected_by = format!("{by}; "),
+                Some(AclCheck::Exposed { problem, fix }) => {
+                    fine = false;
+                    r.warn(format!("cache: {problem}"), fix);
+                }
+                Some(AclCheck::Unknown(why)) => {
+                    fine = false;
+                    r.warn(
+                        format!("cache: cannot tell who else can read it: {why}"),
+                        "set CDK_MFA_RS_CACHE_DIR to a folder of your own",
+                    );
+                }
+            }
             if !writable(dir) {
                 fine = false;
                 r.fail(
@@ -380,7 +397,7 @@ fn check_cache_dir(r: &mut Report, dir: Option<&Path>) {
                     n => format!("; {} that cdk-mfa-rs did not write, left alone", plural(n, "other file", "", "s")),
                 };
                 r.ok(format!(
-                    "cache: {d} is private and writable ({}{others})",
+                    "cache: {d} is private and writable ({protected_by}{}{others})",
                     plural(scan.entries.len(), "entr", "y", "ies")
                 ));
             }
