@@ -5,15 +5,18 @@
 //      `npm install`: the committed lock is used as is and never rewritten)
 //   2. on linux-x64, the official Node 22 and 24 binaries of scripts/node-versions/ (npm ci there)
 //   3. a project-local Python venv `.venv/` with scripts/requirements.txt
-//      (moto[server], pexpect, awscli v1), re-installed only when the
+//      (moto[server], pexpect, awscli v1, ziglang, cargo-zigbuild), re-installed only when the
 //      requirements (or the Python interpreter) change.
-//   3. on Linux, the Debian packages of the desktop dialog tests (__test__/dialog.test.js):
+//   4. on Linux, the Debian packages of the desktop dialog tests (__test__/dialog.test.js):
 //      xvfb, zenity, xdotool, imagemagick — apt-get install when their commands are missing.
+//   5. cross-build and emulation tools (scripts/setup-cross.js: apt packages, rustup targets,
+//      official Node builds for arm64/Windows, a Wine prefix, musl userlands).
 // Idempotent: a second run does no network access and takes well under a second.
 //
 // Env knobs:
 //   PYTHON=/path/to/python3   interpreter used to create the venv (default: python3)
 //   CDK_MFA_SKIP_SETUP=1      do nothing (e.g. when a caller already ran it)
+//   CDK_MFA_SKIP_CROSS=1      leave out step 5 (the cross tests then fail: they need it)
 
 const { spawnSync } = require('node:child_process')
 const crypto = require('node:crypto')
@@ -193,7 +196,8 @@ function ensureDesktopTools() {
   log('desktop dialog tools present (Xvfb, zenity, xdotool, import)')
 }
 
-function main() {
+// `crossTests: false` (build:cross) leaves out what only the cross tests need (test Nodes, Wine prefix).
+function main({ crossTests = true } = {}) {
   if (process.env.CDK_MFA_SKIP_SETUP === '1') {
     log('skipped (CDK_MFA_SKIP_SETUP=1)')
     return
@@ -203,6 +207,9 @@ function main() {
   ensureNodeVersions()
   ensureVenv()
   ensureDesktopTools()
+  const { crossHost, ensureCrossTools } = require('./setup-cross')
+  if (crossHost()) ensureCrossTools({ log, tests: crossTests })
+  else log('cross tools: not on this host (Linux x64 only) or CDK_MFA_SKIP_CROSS=1')
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
 }
 

@@ -2,9 +2,13 @@
 'use strict'
 // `npm test` (after `pretest` = scripts/setup.js):
 //   1. build the addon:            napi build --platform            (dev profile, target/)
+//                                  on Linux x64 with zig, glibc 2.17 as shipped (x86_64-unknown-linux-gnu.2.17)
+//   1b. cross builds (quick):      scripts/build-cross.js --quick   (dev profile, target/cross-quick/):
+//                                  linux-arm64-gnu, win32-x64-msvc, linux-x64-musl, linux-arm64-musl
 //   2. Rust unit tests:            cargo test --target-dir target/cargo-test
 //                                  (separate dir so it never invalidates the napi build)
-//   3. lint:                       cargo fmt --check, cargo clippy -D warnings (SKIP_LINT=1 skips)
+//   3. lint:                       cargo fmt --check, cargo clippy -D warnings (SKIP_LINT=1 skips),
+//                                  also for x86_64-pc-windows-gnu, x86_64-apple-darwin, aarch64-apple-darwin
 //   4. JS tests:                   ava [extra args]
 //   5. other Node majors:          ava NODE_VERSION_FILES under each official Node of
 //                                  scripts/node-versions/ that is not the one running this
@@ -20,14 +24,19 @@
 //                                  test, PORTABLE_FILES (the fake-host plugin tests and the
 //                                  companion command against the STS stub); the release workflow
 //                                  runs it on macOS and Windows
-// Env:   SKIP_BUILD=1  SKIP_CARGO_TEST=1  SKIP_AVA=1  SKIP_NODE_VERSIONS=1  to leave a step out
-//        (local loops only)
+// Env:   SKIP_BUILD=1  SKIP_CROSS_BUILD=1  SKIP_CARGO_TEST=1  SKIP_AVA=1  SKIP_NODE_VERSIONS=1  to
+//        leave a step out (local loops only)
+//        CDK_MFA_SKIP_CROSS=1   no cross steps (1, 1b, 3's other targets; setup skips the tools too):
+//        the tests of the emulated platforms then fail. Cross steps run on Linux x64 hosts only,
+//        never in --portable runs. Their cargo target dirs are in the cross cache
+//        (scripts/setup-cross.js), so later runs on the same machine reuse the dependencies.
 
 const { spawn, spawnSync } = require('node:child_process')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { extraNodes } = require('./setup')
+const { crossEnv, cacheDir, crossHost } = require('./setup-cross')
 
 const ROOT = path.resolve(__dirname, '..')
 const BIN = path.join(ROOT, 'node_modules', '.bin')
@@ -108,10 +117,22 @@ async function main() {
   let skipped = 0
   const dirtBefore = gitDirt()
 
+  const cross = !portable && crossHost()
   if (process.env.SKIP_BUILD !== '1') {
-    log('napi build --platform (dev profile)')
-    const r = await run(process.execPath, [NAPI, 'build', '--platform', '--dts', path.join('target', 'napi.d.ts')])
+    // The binary every JS test loads; on Linux x64 built as shipped (zig, glibc 2.17 floor).
+    const zig = cross ? ['--target', 'x86_64-unknown-linux-gnu.2.17', '--cross-compile'] : []
+    log(`napi build --platform ${zig.join(' ')} (dev profile)`)
+    const r = await run(process.execPath, [NAPI, 'build', '--platform', '--dts', path.join('target', 'napi.d.ts'), ...zig], { env: crossEnv() })
     steps.push({ name: 'build', ...r })
+    if (r.code !== 0) failed++
+  }
+
+  if (cross && process.env.SKIP_CROSS_BUILD !== '1') {
+    const targetDir = path.join(cacheDir(), 'target-quick')
+    const keys = ['linux-arm64-gnu', 'win32-x64-msvc', 'linux-x64-musl', 'linux-arm64-musl']
+    log(`build:cross --quick ${keys.join(' ')} (target dir ${targetDir})`)
+    const r = await run(process.execPath, [path.join(__dirname, 'build-cross.js'), '--quick', '--target-dir', targetDir, ...keys])
+    steps.push({ name: 'cross build', ...r })
     if (r.code !== 0) failed++
   }
 
@@ -142,6 +163,17 @@ async function main() {
       const clippy = await run('cargo', ['clippy', '--all-targets', '--target-dir', path.join('target', 'cargo-test'), '--', '-D', 'warnings'])
       steps.push({ name: 'lint', code: fmt.code || clippy.code, out: fmt.out + clippy.out, secs: fmt.secs + clippy.secs })
       if (fmt.code !== 0 || clippy.code !== 0) failed++
+      if (cross) {
+        // The Windows and macOS code paths compile without warnings too (they link only on their
+        // own OS). macOS: zig is the C compiler for ring's C code (cargo-zigbuild clippy).
+        const lintDir = path.join(cacheDir(), 'target-lint')
+        for (const [cmd, target] of [['cargo', 'x86_64-pc-windows-gnu'], ['cargo-zigbuild', 'x86_64-apple-darwin'], ['cargo-zigbuild', 'aarch64-apple-darwin']]) {
+          log(`${cmd} clippy --all-targets --target ${target} -- -D warnings`)
+          const c = await run(cmd, ['clippy', '--all-targets', '--target', target, '--target-dir', lintDir, '--', '-D', 'warnings'], { env: crossEnv() })
+          steps.push({ name: `lint ${target}`, ...c })
+          if (c.code !== 0) failed++
+        }
+      }
     }
   }
 
@@ -199,7 +231,7 @@ async function main() {
 
   log('summary')
   for (const s of steps) {
-    process.stdout.write(`  ${s.code === 0 ? 'ok  ' : 'FAIL'} ${s.name.padEnd(11)} ${s.secs.toFixed(1)}s\n`)
+    process.stdout.write(`  ${s.code === 0 ? 'ok  ' : 'FAIL'} ${s.name.padEnd(30)} ${s.secs.toFixed(1)}s\n`)
   }
   const anyFailed = steps.some((s) => s.code !== 0)
   if (anyFailed && failed === 0) failed = 1
