@@ -9,7 +9,7 @@ function fail(e) {
 }
 let runCli
 try {
-  ;({ runCli } = require('./index.js'))
+  ;({ runCli } = require('./plugin.js'))
 } catch (e) {
   fail(e)
 }

@@ -8,6 +8,7 @@ const path = require('node:path')
 const net = require('node:net')
 const { stsSuite } = require('./helpers/plugin')
 const { resolveInChild } = require('./helpers/child')
+const { httpsFront } = require('./helpers/tls')
 
 const A = '111111111111'
 const SERIAL = 'arn:aws:iam::999999999999:mfa/dev-user'
@@ -164,28 +165,12 @@ test.serial('HOME unset: profiles from AWS_CONFIG_FILE still work; warns that no
 })
 
 test.serial('HTTPS to STS: a certificate from a trusted CA works, an unknown issuer is a clear error', async (t) => {
-  const { execFileSync } = require('node:child_process')
-  const https = require('node:https')
-  const http = require('node:http')
-  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'cdk-mfa-rs-tls-'))
-  const ssl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: 'ignore' })
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cdk-mfa-rs test CA')
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'leaf.csr', '-subj', '/CN=localhost')
-  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
-  ssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'ext.cnf')
   // An HTTPS front for the stub, as STS is reached in real life.
-  const server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
-    const up = http.request(suite.stub.url + req.url, { method: req.method, headers: req.headers }, (u) => {
-      res.writeHead(u.statusCode, u.headers)
-      u.pipe(res)
-    })
-    req.pipe(up)
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const front = await httpsFront(suite.stub.url)
   try {
     const w = world(ROLE)
-    const url = `https://localhost:${server.address().port}`
-    const trusted = await resolveOne(w, { AWS_ENDPOINT_URL_STS: url, SSL_CERT_FILE: path.join(dir, 'ca.pem') })
+    const url = front.url
+    const trusted = await resolveOne(w, { AWS_ENDPOINT_URL_STS: url, SSL_CERT_FILE: front.caFile })
     t.falsy(trusted.error)
     t.regex(trusted.accessKeyId, /^ASIA/)
     fs.rmSync(w.cacheDir, { recursive: true, force: true })
@@ -193,7 +178,6 @@ test.serial('HTTPS to STS: a certificate from a trusted CA works, an unknown iss
     oneLine(t, unknown.error)
     t.regex(unknown.error, /cannot reach STS at https:\/\/localhost:\d+ for AssumeRole into .*: invalid peer certificate: UnknownIssuer/)
   } finally {
-    server.close()
-    fs.rmSync(dir, { recursive: true, force: true })
+    await front.close()
   }
 })

@@ -42,10 +42,10 @@ function run(bin, args, opts) {
   })
 }
 
-test.serial('npm pack holds index.js, index.d.ts, cli.js, the linux-x64-gnu binary, README, LICENSE and nothing else', (t) => {
+test.serial('npm pack holds plugin.js, index.js, index.d.ts, cli.js, the linux-x64-gnu binary, README, LICENSE and nothing else', (t) => {
   const [info] = JSON.parse(npm(['pack', '--json', '--pack-destination', packDir], ROOT))
   const files = info.files.map((f) => f.path).sort()
-  t.deepEqual(files, ['LICENSE', 'README.md', 'cdk-mfa-rs.linux-x64-gnu.node', 'cli.js', 'index.d.ts', 'index.js', 'package.json'])
+  t.deepEqual(files, ['LICENSE', 'README.md', 'cdk-mfa-rs.linux-x64-gnu.node', 'cli.js', 'index.d.ts', 'index.js', 'package.json', 'plugin.js'])
   t.true(fs.existsSync(path.join(packDir, info.filename)))
 })
 

@@ -1,0 +1,9 @@
+'use strict'
+// Runs inside an emulated platform's Node (qemu or Wine): applies the test's environment, which
+// Wine would otherwise rewrite (it sets USERPROFILE from its own registry and drops HOME), then
+// runs the given script as the main program:  node cross-entry.js <script> [args...]
+for (const [k, v] of Object.entries(JSON.parse(process.env.CDK_MFA_RS_TEST_ENV || '{}'))) process.env[k] = v
+delete process.env.CDK_MFA_RS_TEST_ENV
+const [script, ...args] = process.argv.slice(2)
+process.argv = [process.argv[0], script, ...args]
+require(script)
