@@ -25,6 +25,6 @@ const [pkg, account] = process.argv.slice(2)
   }
   process.stdout.write(JSON.stringify(out) + '\n')
 })().catch((e) => {
-  process.stderr.write(`probe failed: ${e.message}\n`)
+  process.stderr.write(`probe failed: ${e.stack}\n`)
   process.exitCode = 1
 })

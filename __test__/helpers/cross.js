@@ -64,19 +64,25 @@ function emulator(key) {
   } else {
     throw new Error(`no emulator for ${key}`)
   }
+  // Output goes to files, not pipes: under Wine, Node cannot open a Unix pipe as process.stdout
+  // (EBADF), while files work on every platform.
   function run(script, args, { env = {}, cwd = os.tmpdir(), timeoutMs = 120000 } = {}) {
     const [bin, a] = argv(script, args)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-mfa-rs-out-'))
+    const out = fs.openSync(path.join(dir, 'stdout'), 'w')
+    const err = fs.openSync(path.join(dir, 'stderr'), 'w')
     return new Promise((resolve, reject) => {
-      const child = spawn(bin, a, { env: spawnEnv(env), cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => (stdout += d))
-      child.stderr.on('data', (d) => (stderr += d))
+      const child = spawn(bin, a, { env: spawnEnv(env), cwd, detached: true, stdio: ['ignore', out, err] })
       const timer = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), timeoutMs)
       child.on('error', reject)
       child.on('close', (code) => {
         clearTimeout(timer)
-        resolve({ code, stdout, stderr })
+        fs.closeSync(out)
+        fs.closeSync(err)
+        const read = (f) => fs.readFileSync(path.join(dir, f), 'utf8')
+        const result = { code, stdout: read('stdout'), stderr: read('stderr') }
+        fs.rmSync(dir, { recursive: true, force: true })
+        resolve(result)
       })
     })
   }
