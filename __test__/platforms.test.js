@@ -35,7 +35,7 @@ test('npm/<platform>/package.json: one per shipped platform, with the name, main
   for (const key of keys) {
     const mine = require(path.join(ROOT, 'npm', key, 'package.json'))
     const theirs = JSON.parse(fs.readFileSync(path.join(ref, 'npm', key, 'package.json'), 'utf8'))
-    for (const f of ['name', 'version', 'main', 'files', 'os', 'cpu', 'libc']) t.deepEqual(mine[f], theirs[f], `${key}: ${f}`)
+    for (const f of ['name', 'version', 'main', 'files', 'os', 'cpu', 'libc', 'engines']) t.deepEqual(mine[f], theirs[f], `${key}: ${f}`)
     // And what npm matches against the user's machine, spelled out.
     const [osName, cpu, abi] = key.split('-')
     t.deepEqual(mine.os, [osName], key)
