@@ -8,7 +8,7 @@ const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
 const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, createStaticKeys } = require('./helpers/cdk')
-const { startSsoPortal, startSigninService, writeSsoToken, writeLoginSession } = require('./helpers/signin-stubs')
+const { startSsoPortal, startSsoOidc, startSigninService, writeSsoToken, writeLoginSession } = require('./helpers/signin-stubs')
 const { resolveInChild } = require('./helpers/child')
 
 const PLUGIN = path.resolve(__dirname, '..')
@@ -22,14 +22,17 @@ const hours = (h) => new Date(Date.now() + h * 3600 * 1000)
 
 const suite = motoSuite(test, { stub: true })
 let portal
+let oidc
 let signin
 const keysOf = {} // account → moto keys (CreateAccessKey), so moto puts the stacks there
 test.before(async () => {
   portal = await startSsoPortal({ credentialsFor: (account) => keysOf[account] || {} })
+  oidc = await startSsoOidc({ portal })
   signin = await startSigninService()
 })
 test.after.always(async () => {
   if (portal) await portal.stop()
+  if (oidc) await oidc.stop()
   if (signin) await signin.stop()
 })
 
@@ -47,6 +50,7 @@ function world(prefix, awsConfig, awsProfiles) {
   const env = {
     AWS_ENDPOINT_URL_STS: suite.stub.url,
     AWS_ENDPOINT_URL_SSO: portal.url,
+    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
     AWS_ENDPOINT_URL_SIGNIN: signin.url,
     CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache'),
   }
@@ -160,6 +164,32 @@ test.serial('IAM Identity Center without the CDK: missing and expired tokens are
   for (const x of [a, b]) t.false(x.error.includes('\n'))
   t.true(a.ms < 2000 && b.ms < 2000, `${a.ms} ms, ${b.ms} ms`)
   t.is(portal.calls.length, 0)
+})
+
+test.serial('IAM Identity Center: an expired sso_session token with a refresh token is renewed (SSO OIDC stub) and written back, then used at the portal', async (t) => {
+  const w = world('SsoRenew', SSO_CONFIG, { [A]: 'corp' })
+  const noMs = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const file = writeSsoToken(w.home, 'corp', {
+    accessToken: 'token-stale',
+    expiresAt: hours(-1),
+    startUrl: 'https://corp.awsapps.com/start',
+    refreshToken: 'sso-refresh-initial',
+    clientId: 'client-corp',
+    clientSecret: 'client-secret-corp',
+    registrationExpiresAt: noMs(hours(24 * 30)),
+  })
+  oidc.refreshTokens.add('sso-refresh-initial')
+  oidc.calls.length = 0
+  portal.calls.length = 0
+  const r = await w.child([[A, 1]])
+  t.is(r.results[0].error, undefined, r.stderr)
+  t.deepEqual(oidc.calls.map((c) => [c.status, c.grantType, c.clientId, c.refreshToken]), [[200, 'refresh_token', 'client-corp', 'sso-refresh-initial']])
+  const renewed = oidc.calls[0].accessToken
+  t.deepEqual(portal.calls.map((c) => [c.status, c.token]), [[200, renewed]], 'the portal got the renewed token, never the stale one')
+  const cached = JSON.parse(fs.readFileSync(file, 'utf8'))
+  t.is(cached.accessToken, renewed)
+  t.is(cached.refreshToken, oidc.calls[0].newRefreshToken)
+  t.true(new Date(cached.expiresAt) > new Date())
 })
 
 const LOGIN_ARN = `arn:aws:iam::${A}:user/dev`

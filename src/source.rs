@@ -101,10 +101,12 @@ pub fn check_sign_in(base: &Base, profiles: &Profiles, caches: &Caches, now: Dat
             if expires > now {
                 return Ok(Some(format!("SSO token valid until {}", iso(expires))));
             }
-            // aws-config renews an sso_session token with its refresh token while the client
-            // registration lasts; a legacy (start URL) token cannot be renewed.
-            let registered = token.registration_expires_at.as_deref().and_then(parse_time).is_none_or(|t| t > now);
-            if session.is_some() && token.refresh_token.is_some() && registered {
+            // aws-config renews an sso_session token when it has a refresh token, the client's id
+            // and secret, and a registration that has not expired (a missing date counts as
+            // expired); a legacy (start URL) token cannot be renewed.
+            let registered = token.registration_expires_at.as_deref().and_then(parse_time).is_some_and(|t| t > now);
+            let client = token.client_id.is_some() && token.client_secret.is_some();
+            if session.is_some() && token.refresh_token.is_some() && client && registered {
                 return Ok(Some(format!("SSO token expired at {}, renewed on use by its refresh token", iso(expires))));
             }
             fail(format!("the SSO sign-in of profile {profile} expired at {}", iso(expires)))
@@ -150,6 +152,8 @@ fn iso(t: DateTime<Utc>) -> String {
 struct SsoToken {
     expires_at: String,
     refresh_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
     registration_expires_at: Option<String>,
 }
 
@@ -233,6 +237,13 @@ login_session = arn:aws:iam::111111111111:user/dev
             &corp,
             &expired_refreshable.replace(&at(chrono::Duration::days(30)), &at(-chrono::Duration::days(1))),
         );
+        assert!(check_sign_in(&sso("modern"), &p, &caches, now).is_err());
+        // As aws-config decides: no registration date, or no client secret, cannot be renewed.
+        let no_date = expired_refreshable
+            .replace(&format!(r#","registrationExpiresAt":"{}""#, at(chrono::Duration::days(30))), "");
+        write(&dir, &corp, &no_date);
+        assert!(check_sign_in(&sso("modern"), &p, &caches, now).is_err(), "{no_date}");
+        write(&dir, &corp, &expired_refreshable.replace(r#","clientSecret":"s""#, ""));
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).is_err());
         write(&dir, &corp, "{not json");
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).unwrap_err().message().contains("cannot be read"));

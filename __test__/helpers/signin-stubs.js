@@ -6,6 +6,9 @@
 //       (GET /federation/credentials?account_id=&role_name=, bearer token in
 //       x-amz-sso_bearer_token). Point AWS_ENDPOINT_URL_SSO at .url. Tokens it accepts:
 //       portal.tokens (set of access tokens); an unknown token → 401 UnauthorizedException.
+//   startSsoOidc({ portal })  IAM Identity Center OIDC, CreateToken with grantType refresh_token
+//       (POST /token): renews an sso_session token. Point AWS_ENDPOINT_URL_SSO_OIDC at .url.
+//       .refreshTokens: accepted refresh tokens; a new access token is added to portal.tokens.
 //   startSigninService()  AWS Sign-In's token endpoint (POST /v1/token, CreateOAuth2Token with
 //       grantType refresh_token and a DPoP proof). Point AWS_ENDPOINT_URL_SIGNIN at .url.
 //       .refreshTokens: accepted refresh tokens; .credentialsFor(): keys it hands out.
@@ -105,6 +108,27 @@ async function startSsoPortal(opts = {}) {
     })
   })
   return Object.assign(portal, s)
+}
+
+async function startSsoOidc({ portal }) {
+  const oidc = { calls: [], refreshTokens: new Set() }
+  const s = await serve(async (req, body, send) => {
+    const input = JSON.parse(body || '{}')
+    const call = { path: req.url, grantType: input.grantType, clientId: input.clientId, clientSecret: input.clientSecret, refreshToken: input.refreshToken, status: null }
+    oidc.calls.push(call)
+    if (req.method !== 'POST' || req.url !== '/token' || input.grantType !== 'refresh_token' || !oidc.refreshTokens.has(input.refreshToken)) {
+      call.status = 400
+      return send(400, { error: 'invalid_grant', error_description: 'Invalid refresh token provided' }, { 'x-amzn-errortype': 'InvalidGrantException' })
+    }
+    const accessToken = 'sso-access-' + crypto.randomBytes(8).toString('hex')
+    const refreshToken = 'sso-refresh-' + crypto.randomBytes(8).toString('hex')
+    oidc.refreshTokens.delete(input.refreshToken)
+    oidc.refreshTokens.add(refreshToken)
+    portal.tokens.add(accessToken)
+    Object.assign(call, { status: 200, accessToken, newRefreshToken: refreshToken })
+    send(200, { accessToken, expiresIn: 3600, refreshToken, tokenType: 'Bearer' })
+  })
+  return Object.assign(oidc, s)
 }
 
 // base64url JSON of a JWS part
@@ -218,4 +242,4 @@ function writeLoginSession(home, arn, { keys, accountId, expiresAt, refreshToken
   return { file, thumbprint: thumbprint(publicKey.export({ format: 'jwk' })) }
 }
 
-module.exports = { startSsoPortal, startSigninService, startContainerCredentials, writeSsoToken, writeLoginSession, fakeKeys }
+module.exports = { startSsoPortal, startSsoOidc, startSigninService, startContainerCredentials, writeSsoToken, writeLoginSession, fakeKeys }
