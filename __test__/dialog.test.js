@@ -154,7 +154,8 @@ function dialogTests() {
 
   test.serial('(b) a wrong code, then the right one: 2 dialogs, the second says why', async (t) => {
     const s = setup('WrongApp')
-    const person = desk.answer(['000000', '424242'])
+    const shot = path.join(ARTIFACTS, 'mfa-dialog-retry.png')
+    const person = desk.answer(['000000', '424242'], { screenshot: shot, screenshotOf: 2 })
     const r = await child(s, ALL)
     const seen = await person.stop()
     t.is(r.code, 0, r.stderr)
@@ -162,8 +163,9 @@ function dialogTests() {
     t.is(seen.dialogs, 2, r.stderr)
     t.deepEqual(gstCalls().map((c) => c.tokenCode), ['000000', '424242'])
     const second = seen.argv[1][seen.argv[1].indexOf('--text') + 1]
-    t.regex(second, /^STS rejected that code for .* \(wrong, or already used\); enter the next code \(2 of 3 attempts left\)/)
+    t.regex(second.replace(/\n/g, ' '), /^STS rejected that code for .* \(wrong, or already used\); enter the next code \(2 of 3 attempts left\)/)
     t.false(seen.argv.flat().join(' ').includes('424242'))
+    t.deepEqual(seen.screenshots, [shot])
   })
 
   test.serial('(b2) a code that is not 6 digits is refused in the dialog without an STS call', async (t) => {

@@ -3,7 +3,7 @@
 // window title, types the answers one dialog at a time, and counts the dialogs.
 //
 //   const desk = await startDesktop()                 // { display: ':5', env: { DISPLAY }, stop() }
-//   const person = desk.answer(['000000', '123456'], { screenshot: 'target/test-artifacts/x.png' })
+//   const person = desk.answer(['000000', '123456'], { screenshot: 'target/test-artifacts/x.png', screenshotOf: 2 })
 //   … run the program with desk.env …
 //   const seen = await person.stop()   // { dialogs, answered, argv: [[...]], screenshots: [...] }
 //
@@ -94,10 +94,10 @@ function argvOf(pid) {
 }
 
 /**
- * Watch for dialogs until stop(): each one is counted, its owner's argv recorded, optionally
- * photographed, then answered with the next answer (none left: cancelled).
+ * Watch for dialogs until stop(): each one is counted, its owner's argv recorded, one of them
+ * (`screenshotOf`, 1-based) photographed with the code typed, then answered with the next answer (none left: cancelled).
  */
-function answerDialogs(env, answers, { screenshot, pollMs = 150 } = {}) {
+function answerDialogs(env, answers, { screenshot, screenshotOf = 1, pollMs = 150 } = {}) {
   const seen = { dialogs: 0, answered: 0, argv: [], screenshots: [] }
   let stopping = false
   const stillOpen = async (d) => (await dialogWindow(env))?.pid === d.pid
@@ -119,7 +119,7 @@ function answerDialogs(env, answers, { screenshot, pollMs = 150 } = {}) {
           await run('xdotool', ['key', '--clearmodifiers', 'Escape'], env)
         } else {
           await run('xdotool', ['type', '--delay', '40', answer], env)
-          if (screenshot && seen.screenshots.length === 0) {
+          if (screenshot && seen.dialogs === screenshotOf) {
             fs.mkdirSync(path.dirname(screenshot), { recursive: true })
             const r = await run('import', ['-window', 'root', screenshot], env, 20000)
             if (r.code === 0) seen.screenshots.push(screenshot)

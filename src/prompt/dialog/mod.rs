@@ -28,6 +28,25 @@ pub const TITLE: &str = "cdk-mfa-rs: MFA code";
 /// At most this many waiting accounts are listed; the rest are counted.
 const MAX_LISTED: usize = 6;
 
+/// Long lines (the "rejected" note) are wrapped here, so the dialog keeps a readable width.
+const WRAP_AT: usize = 72;
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
 /// What the dialog says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DialogText {
@@ -39,7 +58,7 @@ impl DialogText {
     pub fn new(request: &Request<'_>) -> DialogText {
         let mut lines = Vec::new();
         if let Some(note) = request.note {
-            lines.push(note.strip_prefix("cdk-mfa-rs: ").unwrap_or(note).to_string());
+            lines.extend(wrap(note.strip_prefix("cdk-mfa-rs: ").unwrap_or(note), WRAP_AT));
             lines.push(String::new());
         }
         lines.push("cdk-mfa-rs (AWS CDK) needs the current code of MFA device".to_string());
@@ -238,6 +257,18 @@ mod tests {
         let odd = ["account 1 (profile a\u{1b}]52;c;x\u{7}b)".to_string()];
         let t = DialogText::new(&Request { serial: SERIAL, waiting: &odd, note: None });
         assert!(t.message.contains("profile a\\x1b]52;c;x\\x07b"), "{}", t.message);
+    }
+
+    #[test]
+    fn long_notes_are_wrapped_on_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("averyveryverylongword x", 5), ["averyveryverylongword", "x"]);
+        let note = "cdk-mfa-rs: STS rejected that code for arn:aws:iam::999999999999:mfa/dev-user (wrong, or already used); enter the next code (2 of 3 attempts left).";
+        let t = DialogText::new(&Request { serial: SERIAL, waiting: &[], note: Some(note) });
+        let lines: Vec<&str> = t.message.lines().collect();
+        assert!(lines[0].starts_with("STS rejected that code for"), "{}", t.message);
+        assert!(lines.iter().all(|l| l.chars().count() <= WRAP_AT), "{}", t.message);
+        assert_eq!(lines[..2].join(" "), note.trim_start_matches("cdk-mfa-rs: "));
     }
 
     #[test]
