@@ -857,6 +857,50 @@ mod tests {
         }
     }
 
+    /// A FIFO named like an entry, an unfinished write or a lock (planted in a directory of ours
+    /// that others could write, or one `status`/`doctor`/`logout` is pointed at) must not make a
+    /// read or open wait for a writer forever.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn planted_fifos_do_not_hang() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        fs::set_permissions(t.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let key = Key::new(Kind::Role, &["fifo"]);
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        gone.wait().unwrap();
+        let temp = format!(".{}.{}.1.tmp", key.file_name(), gone.id());
+        let lock = format!("{}-{}.lock", key.kind.prefix(), key.hash);
+        for name in [key.file_name(), temp, lock] {
+            let c = std::ffi::CString::new(t.path().join(name).into_os_string().into_encoded_bytes()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        let dir = t.path().to_path_buf();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cache = DiskCache::at(&dir);
+            let scan = cache.scan();
+            let found = cache.get(&key, &Label::default());
+            let opened = DiskCache::open(&dir).map(|_| ());
+            let locked = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap()
+                .block_on(cache.lock(&key, Duration::from_millis(100)))
+                .map(|_| ());
+            cache.remove_orphan_locks(&scan);
+            let _ = done.send((scan, found, opened, locked));
+        });
+        let (scan, found, opened, locked) =
+            finished.recv_timeout(Duration::from_secs(10)).expect("a planted FIFO made the cache wait forever");
+        assert!(matches!(&scan.entries[0].entry, Err(Unusable { ours: false, .. })));
+        assert!(matches!(found, Err(Miss::Unusable(m)) if m.contains("not a regular file")));
+        assert!(opened.is_ok(), "{opened:?}");
+        assert!(matches!(locked, Err(LockError::Unavailable(_))));
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 3, "nothing removed");
+    }
+
     #[cfg(unix)]
     #[tokio::test]
     async fn planted_lock_symlinks_are_not_followed() {

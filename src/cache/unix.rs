@@ -11,9 +11,11 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Open options for a file of ours: never through a symbolic link (a planted link would make
-/// us write or chmod a file of the link's choosing), created 0600.
+/// us write or chmod a file of the link's choosing), created 0600. `O_NONBLOCK`: a FIFO named
+/// like ours would otherwise block the open until someone opens its other end (a hang); on a
+/// regular file it changes nothing, and a FIFO then fails the regular-file check.
 pub fn private_file(opts: &mut OpenOptions) -> &mut OpenOptions {
-    opts.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).mode(0o600)
+    opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC).mode(0o600)
 }
 
 /// The directory itself, opened once so that its owner and mode are checked and changed on the
