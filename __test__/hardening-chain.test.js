@@ -234,6 +234,22 @@ test.serial('item 8: OSC 52 and ESC[2K in profile names and config values are es
   for (const out of outputs) t.false(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out), JSON.stringify(out))
 })
 
+test.serial('item 8: status --json stays valid JSON with DEL, C1 and bidi controls in a profile name, and prints none raw', async (t) => {
+  // serde_json leaves DEL, C1 (CSI \u009b) and bidi overrides raw; the text escape made them `\x9b`: not JSON.
+  const NAME = 'a\u009b2K\u007fb\u202ec\u001b]52;c;ZXZpbA==\u0007'
+  const w = suite.world({
+    config: `[profile base]\nregion = us-east-1\n`,
+    credentials: BASE_KEYS,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: NAME, [A2]: 'base' } } },
+  })
+  const r = await cli(['status', '--json'], { env: envFor(w), cwd: w.cwd })
+  t.is(r.code, 0, r.stderr)
+  t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(r.stdout), JSON.stringify(r.stdout))
+  const strings = []
+  JSON.parse(r.stdout, (k, v) => (typeof v === 'string' && strings.push(v), v))
+  t.true(strings.some((s) => s.includes(NAME)), 'the name comes back unchanged from the JSON')
+})
+
 // ─── item 11: a UTF-8 byte order mark ───────────────────────────────────────────────────────────
 
 test.serial('item 11: cdkmultiprofileplugin.json, package.json and cdk.json starting with a BOM are read (plugin and doctor)', async (t) => {

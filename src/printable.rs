@@ -17,12 +17,7 @@ pub enum Lines {
 /// `text` with every control character (C0, DEL, C1) and bidirectional override written as a
 /// visible escape (`\x1b`, `\u{202e}`); borrowed unchanged when there is none.
 pub fn printable(text: &str, lines: Lines) -> Cow<'_, str> {
-    let escape = |c: char| match c {
-        '\n' => lines == Lines::Escape,
-        // Bidi controls reorder what the reader sees ("Trojan source").
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
-        c => c.is_control(),
-    };
+    let escape = |c: char| needs_escape(c, lines);
     if !text.chars().any(escape) {
         return Cow::Borrowed(text);
     }
@@ -44,6 +39,34 @@ pub fn printable(text: &str, lines: Lines) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+fn needs_escape(c: char, lines: Lines) -> bool {
+    match c {
+        '\n' => lines == Lines::Escape,
+        // Bidi controls reorder what the reader sees ("Trojan source").
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        c => c.is_control(),
+    }
+}
+
+/// serde_json output made printable while staying valid JSON: serde_json escapes C0 controls in
+/// strings but leaves DEL, C1 and bidi controls raw, and `printable`'s `\x9b` is not a JSON
+/// escape. Each becomes `\u009b` instead (all are in the BMP); outside strings JSON holds no
+/// control character but its own line breaks, which are kept.
+pub fn printable_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| needs_escape(c, Lines::Keep)) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape(c, Lines::Keep) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +81,18 @@ mod tests {
         assert_eq!(printable("one\ntwo\r", Lines::Escape), "one\\ntwo\\r");
         assert_eq!(printable("one\ntwo\t", Lines::Keep), "one\ntwo\\t");
         let plain = "profile dév → arn:aws:iam::111111111111:role/x ✓";
+        assert!(matches!(printable_json(plain), Cow::Borrowed(p) if p == plain));
         assert!(matches!(printable(plain, Lines::Escape), Cow::Borrowed(p) if p == plain));
+    }
+
+    #[test]
+    fn json_stays_valid_json_with_every_control_escaped() {
+        let name = "a\u{9b}2K\u{7f}\u{202e}\u{1b}]52;x\u{7}\n";
+        let json = serde_json::to_string_pretty(&serde_json::json!({ "profile": name })).unwrap();
+        let out = printable_json(&json);
+        assert!(!out.chars().any(|c| c != '\n' && c.is_control()), "{out}");
+        assert_eq!(printable(&out, Lines::Keep), out, "nothing left for the output seam to escape");
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["profile"], name);
     }
 }

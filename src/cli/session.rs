@@ -10,6 +10,7 @@ use crate::config::{self, Mode};
 use crate::creds::Creds;
 use crate::engine::Engine;
 use crate::plan::{Base, Plan, ProfileKind};
+use crate::printable::printable_json;
 use crate::profiles::Profiles;
 
 use super::project::{covers_every_account, mapped_accounts, Project};
@@ -317,7 +318,7 @@ pub(super) async fn export(opts: &Opts) -> CliResult<()> {
     vars.push(("AWS_SESSION_TOKEN", c.session_token.clone()));
     vars.push(("AWS_CREDENTIAL_EXPIRATION", c.expiration.map(iso)));
     let text = match format {
-        "json" => format!("{}\n", serde_json::to_string_pretty(&process_json(&c)).expect("JSON")),
+        "json" => format!("{}\n", printable_json(&serde_json::to_string_pretty(&process_json(&c)).expect("JSON"))),
         "powershell" => vars
             .iter()
             .map(|(k, v)| match v {

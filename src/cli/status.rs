@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::cache::{Entry, Kind};
 use crate::config::{Accounts, Mode, Route};
 use crate::plan::Plan;
+use crate::printable::printable_json;
 
 use super::project::{session_entry, unmapped_example, Project};
 use super::{expiry_text, iso, mode_name, print, relative, via, when, CliResult, Opts};
@@ -100,7 +101,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
                 o
             }).collect::<Vec<_>>(),
         });
-        print(&format!("{}\n", serde_json::to_string_pretty(&out).expect("JSON")));
+        print(&format!("{}\n", printable_json(&serde_json::to_string_pretty(&out).expect("JSON"))));
         return Ok(());
     }
 
