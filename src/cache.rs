@@ -488,6 +488,7 @@ impl DiskCache {
         }
         let lock_path = f.path.with_extension("lock");
         let lock = if classify(&f.name()) == Some(Name::Entry) { open_lock_file(&lock_path).ok() } else { None };
+        let lock = lock.filter(is_our_lock);
         if let Some(l) = &lock {
             match l.try_lock() {
                 Ok(()) => {}
@@ -527,8 +528,7 @@ impl DiskCache {
                 continue;
             }
             let Ok(f) = open_lock_file(p) else { continue };
-            let ours = f.metadata().is_ok_and(|m| m.is_file() && m.len() == 0 && platform::foreign_owner(&m).is_none());
-            if ours && f.try_lock().is_ok() {
+            if is_our_lock(&f) && f.try_lock().is_ok() {
                 let _ = fs::remove_file(p);
             }
         }
@@ -553,6 +553,10 @@ impl DiskCache {
         }
         if let Some(uid) = platform::foreign_owner(&meta) {
             return Err(unavailable(format!("it belongs to another user (uid {uid})")));
+        }
+        if meta.len() > 0 {
+            // Ours are always empty: this one holds someone's data (or is a hard link to it).
+            return Err(unavailable(format!("{} bytes: not a lock file of cdk-mfa-rs, left alone", meta.len())));
         }
         let _ = platform::make_file_private(&file);
         let started = Instant::now();
@@ -585,6 +589,11 @@ impl Scan {
             self.other_names.pop_last();
         }
     }
+}
+
+/// A lock file of ours: an empty regular file of this user (nothing is ever written into one).
+fn is_our_lock(f: &File) -> bool {
+    f.metadata().is_ok_and(|m| m.is_file() && m.len() == 0 && platform::foreign_owner(&m).is_none())
 }
 
 /// An existing lock file, opened without following a link and without creating it.
@@ -855,6 +864,37 @@ mod tests {
             Err(Miss::Unusable(m)) => assert!(m.contains("symbolic link"), "{m}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A file named like our lock but holding data (ours are always empty; a hard link to a file of
+    /// the user's looks the same): `logout` does not remove it with the entry, `lock` does not
+    /// chmod it.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_lock_named_file_with_content_is_neither_removed_nor_chmodded() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let (cache, _) = DiskCache::open(t.path()).unwrap();
+        let key = Key::new(Kind::Role, &["with a data lock"]);
+        let precious = outside.path().join("notes.txt");
+        fs::write(&precious, "precious").unwrap();
+        fs::set_permissions(&precious, fs::Permissions::from_mode(0o644)).unwrap();
+        let lock_path = t.path().join(format!("{}-{}.lock", key.kind.prefix(), key.hash));
+        fs::hard_link(&precious, &lock_path).unwrap();
+        match cache.lock(&key, Duration::from_millis(100)).await {
+            Err(LockError::Unavailable(e)) => assert!(e.message().contains("not a lock file of cdk-mfa-rs"), "{e}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("locked a file holding data"),
+        }
+        assert_eq!(fs::metadata(&precious).unwrap().permissions().mode() & 0o777, 0o644, "mode unchanged");
+        cache.put(&key, Label::default(), &creds(60)).unwrap();
+        let scan = cache.scan();
+        assert!(matches!(cache.remove_found(&scan.entries[0]), Ok(Removal::Removed)));
+        assert!(!t.path().join(key.file_name()).exists(), "our entry is removed");
+        assert_eq!(fs::read_to_string(&lock_path).unwrap(), "precious", "the file named like its lock is not");
+        cache.remove_orphan_locks(&cache.scan());
+        assert!(lock_path.exists());
     }
 
     /// A FIFO named like an entry, an unfinished write or a lock (planted in a directory of ours
