@@ -93,18 +93,18 @@ function main() {
     if (p.glibc && floor && cmpVersion(floor, p.glibc) > 0) problems.push(`needs GLIBC_${floor} > ${p.glibc}`)
     bad += problems.length
     rows.push({ key: p.key, size, floor, secs, problems, dest })
+    log(`built ${row(rows[rows.length - 1]).trim()}`)
   }
   log(`done in ${((Date.now() - t0) / 1000).toFixed(0)}s`)
-  for (const r of rows) {
-    const glibc = r.floor ? `  glibc >= ${r.floor}` : ''
-    const mib = (r.size / 1024 / 1024).toFixed(2)
-    process.stdout.write(
-      `  ${r.key.padEnd(17)} ${String(r.size).padStart(9)} bytes (${mib} MiB)${glibc}  ${r.secs.toFixed(0)}s  ${path.relative(ROOT, r.dest)}` +
-        (r.problems.length ? `  FAIL: ${r.problems.join(', ')}` : '') +
-        '\n',
-    )
-  }
+  for (const r of rows) process.stdout.write(row(r))
   if (bad) throw new Error(`${bad} problem(s) above`)
+}
+
+function row(r) {
+  const glibc = r.floor ? `  glibc >= ${r.floor}` : ''
+  const mib = (r.size / 1024 / 1024).toFixed(2)
+  const fail = r.problems.length ? `  FAIL: ${r.problems.join(', ')}` : ''
+  return `  ${r.key.padEnd(17)} ${String(r.size).padStart(9)} bytes (${mib} MiB)${glibc}  ${r.secs.toFixed(0)}s  ${path.relative(ROOT, r.dest)}${fail}\n`
 }
 
 if (require.main === module) {
