@@ -19,9 +19,13 @@ const { byKey } = require(path.join(ROOT, 'scripts', 'platforms'))
 const { ensureCrossTools, cacheDir } = require(path.join(ROOT, 'scripts', 'setup-cross'))
 const { wineEnv, winPath } = require(path.join(ROOT, 'scripts', 'wine'))
 
-/** The quick cross build of `key`; fails with what to run when it is missing. */
+/**
+ * The quick cross build of `key`; fails with what to run when it is missing.
+ * CDK_MFA_RS_CROSS_DIR=npm tests the release builds of `npm run build:cross` instead.
+ */
 function quickBinary(key) {
-  const f = path.join(ROOT, 'target', 'cross-quick', key, `cdk-mfa-rs.${key}.node`)
+  const dir = process.env.CDK_MFA_RS_CROSS_DIR ? path.resolve(ROOT, process.env.CDK_MFA_RS_CROSS_DIR) : path.join(ROOT, 'target', 'cross-quick')
+  const f = path.join(dir, key, `cdk-mfa-rs.${key}.node`)
   if (!fs.existsSync(f)) throw new Error(`${f} is missing: run node scripts/build-cross.js --quick ${key} (npm test does)`)
   return f
 }
