@@ -250,6 +250,23 @@ test.serial('item 8: status --json stays valid JSON with DEL, C1 and bidi contro
   t.true(strings.some((s) => s.includes(NAME)), 'the name comes back unchanged from the JSON')
 })
 
+test.serial('item 8: a line break in a role or profile name from the JSON config cannot forge output lines in status or doctor', async (t) => {
+  const FORGED = 'OK   everything is fine'
+  for (const project of [
+    { awsProfiles: { [A1]: 'base' }, assumeRole: { sourceProfile: 'base', accounts: [A2], readRoleName: `cdk\n${FORGED}` } },
+    { awsProfiles: { [A1]: { read: `base\r\n${FORGED}`, write: 'base' } } },
+    { awsProfiles: { [A1]: `base\n${FORGED}` } },
+  ]) {
+    const w = suite.world({ config: `[profile base]\nregion = us-east-1\n`, credentials: BASE_KEYS, project: { 'cdkmultiprofileplugin.json': project } })
+    for (const args of [['status'], ['doctor'], ['status', '--json']]) {
+      const r = await cli(args, { env: envFor(w), cwd: w.cwd })
+      const lines = (r.stdout + r.stderr).split('\n')
+      t.false(lines.some((l) => l.startsWith(FORGED)), `${args.join(' ')}: ${r.stdout}${r.stderr}`)
+      t.regex(r.stdout + r.stderr, /holds a line break/, `${args.join(' ')}: the value is refused, naming its key`)
+    }
+  }
+})
+
 // ─── item 11: a UTF-8 byte order mark ───────────────────────────────────────────────────────────
 
 test.serial('item 11: cdkmultiprofileplugin.json, package.json and cdk.json starting with a BOM are read (plugin and doctor)', async (t) => {

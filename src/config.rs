@@ -234,9 +234,18 @@ fn get_string(path: &Path, obj: &Map<String, Value>, key: &str, ctx: &str) -> Re
         Some(Value::String(s)) if s.trim().is_empty() => {
             Err(Error::new(format!("{}: \"{ctx}{key}\" is empty; remove it or give a value", path.display())))
         }
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => one_line(path, &format!("{ctx}{key}"), s).map(Some),
         Some(other) => Err(wrong_type(path, &format!("{ctx}{key}"), "a string", other)),
     }
+}
+
+/// Names, ids and regions are one line: a line break in one would print as a line of its own in
+/// `status` and `doctor` (a forged "OK" line); no AWS profile or IAM role name can hold one.
+fn one_line(path: &Path, key: &str, s: &str) -> Result<String> {
+    if s.contains(['\n', '\r']) {
+        return Err(Error::new(format!("{}: \"{key}\" holds a line break; it must be one line", path.display())));
+    }
+    Ok(s.to_string())
 }
 
 fn get_seconds(path: &Path, obj: &Map<String, Value>, key: &str, ctx: &str, range: (u32, u32)) -> Result<Option<u32>> {
@@ -273,7 +282,8 @@ fn parse_aws_profiles(path: &Path, root: &Value) -> Result<BTreeMap<String, Prof
         }
         let mapping = match value {
             Value::String(p) if !p.trim().is_empty() => {
-                ProfileMapping { read: p.clone(), write: p.clone(), file: path.to_path_buf() }
+                let p = one_line(path, &format!("awsProfiles.{account}"), p)?;
+                ProfileMapping { read: p.clone(), write: p, file: path.to_path_buf() }
             }
             Value::Object(o) => {
                 let ctx = format!("awsProfiles.{account}.");
