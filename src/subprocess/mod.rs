@@ -8,7 +8,7 @@
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 #[cfg(unix)]
 #[path = "unix.rs"]
@@ -16,6 +16,19 @@ mod os;
 #[cfg(windows)]
 #[path = "windows.rs"]
 mod os;
+
+/// More than any credential_process JSON, MFA code or dialog answer: a command that prints
+/// without end (`yes`) is stopped here instead of filling memory until its time limit.
+const MAX_OUTPUT: u64 = 1024 * 1024;
+
+/// Read to the end, or fail once more than `MAX_OUTPUT` bytes came (the group is then killed).
+async fn read_bounded(r: &mut (impl AsyncRead + Unpin), out: &mut Vec<u8>) -> std::io::Result<()> {
+    r.take(MAX_OUTPUT + 1).read_to_end(out).await?;
+    if out.len() as u64 > MAX_OUTPUT {
+        return Err(std::io::Error::other("it printed more than 1 MiB, far more than expected; it was stopped"));
+    }
+    Ok(())
+}
 
 #[derive(Debug)]
 pub enum RunError {
@@ -95,11 +108,11 @@ pub async fn run(mut command: std::process::Command, owner: Owner, limit: Durati
         // Both pipes at once, so that neither can fill up and stall the command.
         let read_err = async {
             match stderr.as_mut() {
-                Some(e) => e.read_to_end(&mut err).await.map(|_| ()),
+                Some(e) => read_bounded(e, &mut err).await,
                 None => Ok(()),
             }
         };
-        tokio::try_join!(stdout.read_to_end(&mut out), read_err)?;
+        tokio::try_join!(read_bounded(&mut stdout, &mut out), read_err)?;
         let status = group.child.wait().await?;
         Ok::<_, std::io::Error>((status, out, err))
     };
@@ -118,5 +131,26 @@ pub async fn run(mut command: std::process::Command, owner: Owner, limit: Durati
             }
             Err(RunError::TimedOut(limit))
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A command that prints without end (`credential_process = yes` filled 1.4 GB in 4 s) is
+    /// stopped at the output bound, well before its time limit, and its group is killed.
+    #[tokio::test]
+    async fn endless_output_is_stopped_at_the_bound() {
+        let started = std::time::Instant::now();
+        let r = run_shell("head -c 3000000 /dev/zero; sleep 171", Duration::from_secs(20)).await;
+        match r {
+            Err(RunError::Io(e)) => assert!(e.to_string().contains("printed more than 1 MiB"), "{e}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("finished"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        let small = run_shell("head -c 1000 /dev/zero", Duration::from_secs(20)).await.unwrap();
+        assert_eq!(small.stdout.len(), 1000);
     }
 }
