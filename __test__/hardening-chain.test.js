@@ -234,7 +234,7 @@ test.serial('item 8: OSC 52 and ESC[2K in profile names and config values are es
   for (const out of outputs) t.false(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out), JSON.stringify(out))
 })
 
-test.serial('item 8: status --json stays valid JSON with DEL, C1 and bidi controls in a profile name, and prints none raw', async (t) => {
+test.serial('item 8: status --json, credential-process and export --format json stay valid JSON with DEL, C1 and bidi controls in names and keys, printing none raw', async (t) => {
   // serde_json leaves DEL, C1 (CSI \u009b) and bidi overrides raw; the text escape made them `\x9b`: not JSON.
   const NAME = 'a\u009b2K\u007fb\u202ec\u001b]52;c;ZXZpbA==\u0007'
   const w = suite.world({
@@ -248,6 +248,19 @@ test.serial('item 8: status --json stays valid JSON with DEL, C1 and bidi contro
   const strings = []
   JSON.parse(r.stdout, (k, v) => (typeof v === 'string' && strings.push(v), v))
   t.true(strings.some((s) => s.includes(NAME)), 'the name comes back unchanged from the JSON')
+
+  // The same for the JSON we hand to the AWS CLI / SDK: a key from an upstream credential_process.
+  const KEY = 'ASIA\u009bUPSTREAM\u202e1'
+  // Not under w.root: its name holds "cdk-mfa-rs", which the self-reference check refuses.
+  const tool = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'upstream-')), 'upstream.json')
+  fs.writeFileSync(tool, JSON.stringify({ Version: 1, AccessKeyId: KEY, SecretAccessKey: 's', SessionToken: 't' }))
+  fs.appendFileSync(path.join(w.home, '.aws', 'config'), `[profile up]\ncredential_process = cat ${tool}\n`)
+  for (const args of [['credential-process', '--profile', 'up'], ['export', '--profile', 'up', '--format', 'json']]) {
+    const c = await cli(args, { env: envFor(w), cwd: w.cwd })
+    t.is(c.code, 0, c.stderr)
+    t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(c.stdout), JSON.stringify(c.stdout))
+    t.is(JSON.parse(c.stdout).AccessKeyId, KEY, args.join(' '))
+  }
 })
 
 test.serial('item 8: a line break in a role or profile name from the JSON config cannot forge output lines in status or doctor', async (t) => {

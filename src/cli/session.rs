@@ -300,7 +300,7 @@ fn process_json(c: &Creds) -> Value {
 pub(super) async fn credential_process(opts: &Opts) -> CliResult<()> {
     let t = target(opts, "credential-process")?;
     let c = obtain(&Engine::for_command(), &t).await?;
-    print(&format!("{}\n", process_json(&c)));
+    print(&format!("{}\n", printable_json(&process_json(&c).to_string())));
     Ok(())
 }
 
