@@ -107,6 +107,21 @@ test.serial('STS unreachable (connection refused): a clear error within 10 s', a
   t.true(r.ms < 10000, `${r.ms} ms`)
 })
 
+test.serial('a password in the STS endpoint URL (user:pass@host) never appears in the error', async (t) => {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port
+      s.close(() => resolve(p))
+    })
+  })
+  const w = world(ROLE)
+  const r = await resolveOne(w, { AWS_ENDPOINT_URL_STS: `http://proxyuser:Endp0intPassw0rd@127.0.0.1:${port}` })
+  oneLine(t, r.error)
+  t.false(r.error.includes('Endp0intPassw0rd'), r.error)
+  t.false(r.error.includes('proxyuser'), r.error)
+  t.regex(r.error, new RegExp(`STS at http://\\*\\*\\*@127\\.0\\.0\\.1:${port}`))
+})
+
 test.serial('STS that never answers: times out with a clear error within 10 s', async (t) => {
   const w = world(ROLE)
   suite.stub.setFaults({ hang: true })

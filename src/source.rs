@@ -50,9 +50,24 @@ pub fn kind(base: &Base, profiles: &Profiles, env: &dyn Fn(&str) -> Option<Strin
 /// The AWS CLI command that signs the base profile in again, for SSO and `aws login` profiles.
 pub fn sign_in_command(base: &Base) -> Option<String> {
     match base {
-        Base::Profile { profile, kind: ProfileKind::Sso } => Some(format!("aws sso login --profile {profile}")),
-        Base::Profile { profile, kind: ProfileKind::Login } => Some(format!("aws login --profile {profile}")),
+        Base::Profile { profile, kind: ProfileKind::Sso } => {
+            Some(format!("aws sso login --profile {}", shell_word(profile)))
+        }
+        Base::Profile { profile, kind: ProfileKind::Login } => {
+            Some(format!("aws login --profile {}", shell_word(profile)))
+        }
         _ => None,
+    }
+}
+
+/// A profile name as one word a user can paste into a shell: quoted when it holds anything but
+/// the usual name characters (a name like `x; rm -rf ~` must not become two commands).
+fn shell_word(name: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-+=@:,/".contains(c);
+    if !name.is_empty() && name.chars().all(plain) {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
     }
 }
 
@@ -173,6 +188,15 @@ struct LoginAccessToken {
 mod tests {
     use super::*;
     use crate::plan::tests::profiles;
+
+    #[test]
+    fn sign_in_commands_quote_names_a_shell_would_split() {
+        let cmd =
+            |name: &str| sign_in_command(&Base::Profile { profile: name.into(), kind: ProfileKind::Sso }).unwrap();
+        assert_eq!(cmd("dev-admin.eu"), "aws sso login --profile dev-admin.eu");
+        assert_eq!(cmd("x; rm -rf ~"), "aws sso login --profile 'x; rm -rf ~'");
+        assert_eq!(cmd("it's $(id)"), r"aws sso login --profile 'it'\''s $(id)'");
+    }
 
     const CONFIG: &str = "
 [profile legacy]

@@ -29,8 +29,10 @@ pub struct StsTarget {
     profile: Option<String>,
     region: String,
     config: tokio::sync::OnceCell<SdkConfig>,
-    /// For messages and cache keys: where the calls go.
+    /// Where the calls go, as configured: part of cache keys.
     pub endpoint: String,
+    /// `endpoint` as errors show it: a `user:password@` in the URL (a proxy login) becomes `***@`.
+    shown: String,
 }
 
 /// Timeouts so that an unreachable or hanging STS gives an error within seconds, never a hang.
@@ -58,6 +60,16 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .clone()
 }
 
+/// A URL with any `user:password@` replaced by `***@`, for messages.
+fn without_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let authority_end = url[scheme_end..].find(['/', '?', '#']).map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..scheme_end], &url[scheme_end + at..]),
+        None => url.to_string(),
+    }
+}
+
 /// SDK configuration for a profile (or none) in a region: the base of every client we build.
 /// aws-config resolves `AWS_ENDPOINT_URL(_STS)` and the profile's `endpoint_url`/`services` here.
 pub async fn sdk_config(profile: Option<&str>, region: &str) -> SdkConfig {
@@ -80,6 +92,7 @@ impl StsTarget {
             profile: profile.map(str::to_string),
             region: region.to_string(),
             config: tokio::sync::OnceCell::new(),
+            shown: without_userinfo(&endpoint),
             endpoint,
         }
     }
@@ -137,7 +150,7 @@ impl StsTarget {
         Error::new(format!(
             "STS at {} sent a response to {what} that cannot be read (incomplete or expired credentials); \
              check AWS_ENDPOINT_URL and any proxy in between",
-            self.endpoint
+            self.shown
         ))
     }
 
@@ -168,21 +181,21 @@ impl StsTarget {
             }
             SdkError::TimeoutError(_) => Error::new(format!(
                 "STS at {} did not answer {what} within {} s; check the network or AWS_ENDPOINT_URL",
-                self.endpoint,
+                self.shown,
                 timeouts().operation_timeout().map_or(0, |d| d.as_secs())
             )),
             SdkError::DispatchFailure(d) if d.is_timeout() => Error::new(format!(
                 "STS at {} did not answer {what} in time; check the network or AWS_ENDPOINT_URL",
-                self.endpoint
+                self.shown
             )),
             SdkError::DispatchFailure(_) => Error::new(format!(
                 "cannot reach STS at {} for {what}: {}; check the network, proxy or AWS_ENDPOINT_URL",
-                self.endpoint,
+                self.shown,
                 root_cause(&err)
             )),
             SdkError::ResponseError(_) => Error::new(format!(
                 "STS at {} sent a response to {what} that cannot be read ({})",
-                self.endpoint,
+                self.shown,
                 root_cause(&err)
             )),
             _ => Error::new(format!("{what} failed: {}", DisplayErrorContext(&err))),
@@ -223,6 +236,14 @@ fn default_session_name() -> String {
 #[cfg(test)]
 mod tests {
     use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+
+    #[test]
+    fn endpoint_logins_are_hidden_in_messages() {
+        assert_eq!(super::without_userinfo("http://u:p@127.0.0.1:9/x@y"), "http://***@127.0.0.1:9/x@y");
+        assert_eq!(super::without_userinfo("https://u@host"), "https://***@host");
+        assert_eq!(super::without_userinfo("https://host/a@b"), "https://host/a@b");
+        assert_eq!(super::without_userinfo("sts.eu-west-1 (regional endpoint)"), "sts.eu-west-1 (regional endpoint)");
+    }
 
     /// Our clients leave endpoint resolution to the SDK with these parameters (region, no FIPS,
     /// no global endpoint): STS is reached at the regional endpoint of the region's partition.
