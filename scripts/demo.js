@@ -279,7 +279,7 @@ async function main() {
   }
 
   say('preparing: scripts/setup.js (node_modules, .venv with moto) ...')
-  require('./setup').main()
+  require('./setup').main({ demo: true })
   ensureAddon()
 
   // Loaded after setup: plain Node modules from the repo's test helpers.

@@ -197,13 +197,20 @@ function ensureDesktopTools() {
 }
 
 // `crossTests: false` (build:cross) leaves out what only the cross tests need (test Nodes, Wine prefix).
-function main({ crossTests = true } = {}) {
+// `demo`: only what `npm run demo` needs (node_modules, .venv); no test Nodes, desktop tools or
+// cross-test userlands (those live under ~/.cache and the demo must leave HOME untouched).
+function main({ crossTests = true, demo = false } = {}) {
   if (process.env.CDK_MFA_SKIP_SETUP === '1') {
     log('skipped (CDK_MFA_SKIP_SETUP=1)')
     return
   }
   const t0 = Date.now()
   ensureNodeModules()
+  if (demo) {
+    ensureVenv()
+    log(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s (demo: node_modules and .venv only)`)
+    return
+  }
   ensureNodeVersions()
   ensureVenv()
   ensureDesktopTools()
