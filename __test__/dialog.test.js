@@ -8,7 +8,7 @@
 const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
-const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, listStacks } = require('./helpers/cdk')
+const { motoSuite, mfaApp, runCdk, listStacks } = require('./helpers/cdk')
 const { resolveInChild } = require('./helpers/child')
 const { cli } = require('./helpers/cli')
 const { startDesktop, missingPrograms } = require('./helpers/desktop')
@@ -51,27 +51,15 @@ function dialogTests() {
 
   function setup(stackPrefix, { plugin = {} } = {}) {
     const home = suite.home('cdk-mfa-dialog-')
-    writeAwsConfig(
-      home,
-      ['[profile base]', 'region = us-east-1', ...ACCOUNTS.flatMap((a, i) => [
-        `[profile mfa${i}]`,
-        'source_profile = base',
-        `role_arn = arn:aws:iam::${a}:role/AdminMFARole`,
-        `mfa_serial = ${SERIAL}`,
-        'region = us-east-1',
-      ]), ''].join('\n'),
-      `[base]\naws_access_key_id = AKIADIALOGBASEKEY001\naws_secret_access_key = ${BASE_SECRET}\n`,
-    )
-    const appDir = path.join(home.home, 'app')
-    const stacks = ACCOUNTS.map((account, i) => ({ name: `${stackPrefix}${i}`, account }))
-    makeCdkApp(appDir, stacks, { plugin: [PLUGIN] })
-    fs.writeFileSync(
-      path.join(appDir, 'cdkmultiprofileplugin.json'),
-      JSON.stringify({ awsProfiles: Object.fromEntries(ACCOUNTS.map((a, i) => [a, `mfa${i}`])), ...plugin }),
-    )
-    const cacheDir = path.join(home.home, 'cache')
-    const env = { AWS_ENDPOINT_URL_STS: suite.stub.url, CDK_MFA_RS_CACHE_DIR: cacheDir }
-    return { home, appDir, stacks, env, cacheDir }
+    return mfaApp(home, {
+      accounts: ACCOUNTS,
+      serial: SERIAL,
+      stackPrefix,
+      baseKeyId: 'AKIADIALOGBASEKEY001',
+      baseSecret: BASE_SECRET,
+      stsUrl: suite.stub.url,
+      plugin,
+    })
   }
 
   const gstCalls = () => suite.stub.calls.filter((c) => c.action === 'GetSessionToken')

@@ -5,7 +5,7 @@
 const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
-const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
+const { motoSuite, writeAwsConfig, makeCdkApp, mfaApp, runCdk, cdkEnv, listStacks, CDK_BIN } = require('./helpers/cdk')
 const { runInPty } = require('./helpers/pty')
 
 const PLUGIN = path.resolve(__dirname, '..')
@@ -17,25 +17,14 @@ const suite = motoSuite(test, { stub: true })
 
 function setup(stackPrefix) {
   const home = suite.home()
-  writeAwsConfig(
-    home,
-    ['[profile base]', 'region = us-east-1', ...ACCOUNTS.flatMap((a, i) => [
-      `[profile mfa${i}]`,
-      'source_profile = base',
-      `role_arn = arn:aws:iam::${a}:role/AdminMFARole`,
-      `mfa_serial = ${SERIAL}`,
-      'region = us-east-1',
-    ]), ''].join('\n'),
-    `[base]\naws_access_key_id = AKIAE2EBASEKEY000001\naws_secret_access_key = ${BASE_SECRET}\n`,
-  )
-  const appDir = path.join(home.home, 'app')
-  const stacks = ACCOUNTS.map((account, i) => ({ name: `${stackPrefix}${i}`, account }))
-  makeCdkApp(appDir, stacks, { plugin: [PLUGIN] })
-  fs.writeFileSync(
-    path.join(appDir, 'cdkmultiprofileplugin.json'),
-    JSON.stringify({ awsProfiles: Object.fromEntries(ACCOUNTS.map((a, i) => [a, `mfa${i}`])) }),
-  )
-  const env = { AWS_ENDPOINT_URL_STS: suite.stub.url, CDK_MFA_RS_CACHE_DIR: path.join(home.home, 'cache') }
+  const { appDir, stacks, env } = mfaApp(home, {
+    accounts: ACCOUNTS,
+    serial: SERIAL,
+    stackPrefix,
+    baseKeyId: 'AKIAE2EBASEKEY000001',
+    baseSecret: BASE_SECRET,
+    stsUrl: suite.stub.url,
+  })
   return { home, appDir, stacks, env }
 }
 

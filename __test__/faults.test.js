@@ -93,13 +93,18 @@ test.serial('reused MFA code: STS refuses it and the error says so in plain word
   t.regex(r.error, /STS rejected the MFA code .* wrong or was already used/)
 })
 
-test.serial('STS unreachable (connection refused): a clear error within 10 s', async (t) => {
-  const port = await new Promise((resolve) => {
+/** A local port nothing listens on (connections to it are refused). */
+function closedPort() {
+  return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const p = s.address().port
       s.close(() => resolve(p))
     })
   })
+}
+
+test.serial('STS unreachable (connection refused): a clear error within 10 s', async (t) => {
+  const port = await closedPort()
   const w = world(ROLE)
   const r = await resolveOne(w, { AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}` })
   oneLine(t, r.error)
@@ -108,12 +113,7 @@ test.serial('STS unreachable (connection refused): a clear error within 10 s', a
 })
 
 test.serial('a password in the STS endpoint URL (user:pass@host) never appears in the error', async (t) => {
-  const port = await new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port
-      s.close(() => resolve(p))
-    })
-  })
+  const port = await closedPort()
   const w = world(ROLE)
   const r = await resolveOne(w, { AWS_ENDPOINT_URL_STS: `http://proxyuser:Endp0intPassw0rd@127.0.0.1:${port}` })
   oneLine(t, r.error)

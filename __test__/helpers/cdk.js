@@ -290,10 +290,38 @@ async function callerAccount(motoUrl, accessKeyId, sessionToken) {
   return xmlValue(r.body, 'Account')
 }
 
+/**
+ * The 3-account MFA app of the MFA tests: profiles mfa0..mfaN assume AdminMFARole in each account
+ * from the long-term keys of `base`, all with one MFA device; STS goes to `stsUrl` (the stub).
+ */
+function mfaApp(home, { accounts, serial, stackPrefix, baseKeyId, baseSecret, stsUrl, plugin = {} }) {
+  writeAwsConfig(
+    home,
+    ['[profile base]', 'region = us-east-1', ...accounts.flatMap((a, i) => [
+      `[profile mfa${i}]`,
+      'source_profile = base',
+      `role_arn = arn:aws:iam::${a}:role/AdminMFARole`,
+      `mfa_serial = ${serial}`,
+      'region = us-east-1',
+    ]), ''].join('\n'),
+    `[base]\naws_access_key_id = ${baseKeyId}\naws_secret_access_key = ${baseSecret}\n`,
+  )
+  const appDir = path.join(home.home, 'app')
+  const stacks = accounts.map((account, i) => ({ name: `${stackPrefix}${i}`, account }))
+  makeCdkApp(appDir, stacks, { plugin: [path.resolve(__dirname, '..', '..')] })
+  fs.writeFileSync(
+    path.join(appDir, 'cdkmultiprofileplugin.json'),
+    JSON.stringify({ awsProfiles: Object.fromEntries(accounts.map((a, i) => [a, `mfa${i}`])), ...plugin }),
+  )
+  const cacheDir = path.join(home.home, 'cache')
+  return { home, appDir, stacks, cacheDir, env: { AWS_ENDPOINT_URL_STS: stsUrl, CDK_MFA_RS_CACHE_DIR: cacheDir } }
+}
+
 module.exports = {
   makeTempHome,
   writeAwsConfig,
   makeCdkApp,
+  mfaApp,
   cdkEnv,
   runCdk,
   listStacks,
