@@ -12,22 +12,13 @@
 const { spawn, execFile } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+const { onPath } = require('../../scripts/apt')
 
 const TITLE = 'cdk-mfa-rs: MFA code'
 const PROGRAMS = ['Xvfb', 'xdotool', 'import']
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-function onPath(name) {
-  return (process.env.PATH || '').split(path.delimiter).some((d) => {
-    try {
-      fs.accessSync(path.join(d, name), fs.constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
-}
 
 /** The programs this helper needs that are missing (empty on a prepared Linux machine). */
 function missingPrograms() {
