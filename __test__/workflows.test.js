@@ -40,6 +40,21 @@ test('there is a workflow, and each validates against the GitHub workflow schema
   }
 })
 
+test('setup.js --debian-packages lists every Debian package the setup checks for, keyring of the musl userland included', (t) => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'setup.js'), '--debian-packages'], { encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  const listed = r.stdout.trim().split(' ')
+  const { debianPackages } = require('../scripts/setup')
+  t.deepEqual(listed, debianPackages())
+  for (const p of ['xvfb', 'zenity', 'xdotool', 'imagemagick', 'binutils', 'gcc-mingw-w64-x86-64', 'qemu-user', 'libc6-arm64-cross', 'libstdc++6-arm64-cross', 'wine', 'wine64', 'debian-archive-keyring']) {
+    t.true(listed.includes(p), p)
+  }
+  // Every package scripts/setup*.js would apt-get is in the list (the sources name them as `pkg: '…'`).
+  for (const f of ['setup.js', 'setup-cross.js']) {
+    for (const m of fs.readFileSync(path.join(ROOT, 'scripts', f), 'utf8').matchAll(/pkg: '([^']+)', (?:present|cmd):/g)) t.true(listed.includes(m[1]), `${f}: ${m[1]}`)
+  }
+})
+
 test('the validator rejects a workflow with a misspelt key (it is not a no-op)', (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-mfa-rs-wf-'))
   t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -71,6 +86,13 @@ test('ci.yml agrees with package.json: napi targets built, tested platforms buil
   t.true(tested.some((p) => p.startsWith('darwin-')) && tested.some((p) => p.startsWith('win32-')))
   t.deepEqual(jobs['test-portable'].strategy.matrix.node.map(Number), pkg.engines.node.split(' || ').map((r) => Number(r.slice(1))), 'every supported Node major')
   t.true(jobs['test-portable'].steps.some((s) => s.run === 'npm run test:portable'))
+
+  // The whole suite runs as the runner's non-root user: what the setup would apt-get install
+  // comes first, with sudo, from the setup's own list.
+  const linux = jobs['test-linux'].steps.map((s) => s.run || '')
+  const apt = linux.findIndex((r) => /sudo .*apt-get install .*\$\(node scripts\/setup\.js --debian-packages\)/.test(r))
+  t.true(apt >= 0, 'test-linux installs the setup\'s Debian packages with sudo')
+  t.true(apt < linux.indexOf('bash .ci/run'), 'before npm test')
 
   const publish = jobs.publish
   t.regex(publish.if, /startsWith\(github\.ref, 'refs\/tags\/v'\)/)

@@ -2,7 +2,8 @@
 'use strict'
 // What cross builds and their tests need, installed when missing (idempotent; a warm run only looks):
 //   - Debian packages: mingw-w64 (Windows linker), qemu-user + libc6/libstdc++6-arm64-cross (runs
-//     arm64 Linux programs), wine (runs Windows programs): apt-get, as root, when their commands are missing
+//     arm64 Linux programs), wine (runs Windows programs), debian-archive-keyring (the musl userland's
+//     Debian 13 lists): apt-get (as root, else with `sudo -n`) when their files are missing
 //   - rustup targets of every platform in scripts/platforms.js (macOS ones for check/clippy)
 //   - zig and cargo-zigbuild: PyPI `ziglang` and `cargo-zigbuild` in the project's .venv
 //     (scripts/requirements.txt, installed by scripts/setup.js)
@@ -66,8 +67,12 @@ function run(cmd, args, opts = {}) {
   return r
 }
 
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
+
 // Debian package → how to tell it is there.
 const APT = [
+  // readelf: the glibc floor of the gnu builds (scripts/elf.js)
+  { pkg: 'binutils', present: () => onPath('readelf'), for: ['zig'] },
   { pkg: 'gcc-mingw-w64-x86-64', present: () => onPath('x86_64-w64-mingw32-gcc'), for: ['mingw', 'wine'] },
   { pkg: 'qemu-user', present: () => onPath('qemu-aarch64') && onPath('qemu-x86_64'), for: ['qemu', 'musl-loader'] },
   { pkg: 'libc6-arm64-cross', present: () => fs.existsSync('/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1'), for: ['qemu'] },
@@ -75,10 +80,29 @@ const APT = [
   { pkg: 'libstdc++6-arm64-cross', present: () => fs.existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6'), for: ['qemu'] },
   { pkg: 'wine', present: () => onPath('wine'), for: ['wine'] },
   { pkg: 'wine64', present: () => fs.existsSync('/usr/lib/wine/wine64'), for: ['wine'] },
+  // Verifies Debian 13's package lists for the musl userland (see aptTrixie); Ubuntu has it too
+  // (universe), with the Debian 12 archive key that co-signs Debian 13's lists.
+  { pkg: 'debian-archive-keyring', present: () => fs.existsSync(DEBIAN_KEYRING), for: ['musl-loader'] },
 ]
 
+function aptFor(uses) {
+  return APT.filter((a) => a.for.some((u) => uses.has(u)))
+}
+
 function ensureApt(uses, log) {
-  ensureDebianPackages(APT.filter((a) => a.for.some((u) => uses.has(u))), log)
+  ensureDebianPackages(aptFor(uses), log)
+}
+
+/** What the platforms' builds (and, with `tests`, their tests) use: 'zig', 'mingw', 'qemu', ... */
+function usesOf(need, tests) {
+  const uses = new Set(need.map((p) => p.how))
+  if (tests) for (const p of need) if (p.here) uses.add(p.here)
+  return uses
+}
+
+/** The Debian packages every cross build and cross test needs (for a CI step that installs them up front). */
+function debianPackages() {
+  return aptFor(usesOf(PLATFORMS, true)).map((a) => a.pkg)
 }
 
 function ensureRustTargets(log) {
@@ -137,7 +161,7 @@ function aptTrixie(args, log) {
   const dir = path.join(cacheDir(), 'apt-debian13')
   for (const d of ['lists/partial', 'archives/partial', 'etc']) fs.mkdirSync(path.join(dir, d), { recursive: true })
   const list = path.join(dir, 'etc', 'sources.list')
-  fs.writeFileSync(list, 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main\n')
+  fs.writeFileSync(list, `deb [signed-by=${DEBIAN_KEYRING}] http://deb.debian.org/debian trixie main\n`)
   const opts = [
     ['Dir::Etc::SourceList', list],
     ['Dir::Etc::SourceParts', '/dev/null'],
@@ -149,6 +173,7 @@ function aptTrixie(args, log) {
     ['Acquire::IndexTargets::deb::DEP-11::DefaultEnabled', 'false'],
     ['Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled', 'false'],
     ['Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled', 'false'],
+    // As root, download as root (the _apt user cannot write into this cache); ignored when not root.
     ['APT::Sandbox::User', 'root'],
   ].flatMap(([k, v]) => ['-o', `${k}=${v}`])
   if (!fs.readdirSync(path.join(dir, 'lists')).some((f) => f.includes('Packages'))) {
@@ -197,8 +222,7 @@ function ensureMuslRoot(key, log) {
  * `need`: platform objects from scripts/platforms.js (default: all).
  */
 function ensureCrossTools({ log = () => {}, need = PLATFORMS, tests = false } = {}) {
-  const uses = new Set(need.map((p) => p.how))
-  if (tests) for (const p of need) if (p.here) uses.add(p.here)
+  const uses = usesOf(need, tests)
   ensureApt(uses, log)
   ensureRustTargets(log)
   if (uses.has('zig')) ensureZig()
@@ -223,4 +247,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { ensureCrossTools, crossEnv, crossHost, cacheDir, TEST_NODE_VERSION }
+module.exports = { ensureCrossTools, crossEnv, crossHost, cacheDir, debianPackages, TEST_NODE_VERSION }

@@ -8,10 +8,14 @@
 //      (moto[server], pexpect, awscli v1, ziglang, cargo-zigbuild), re-installed only when the
 //      requirements (or the Python interpreter) change.
 //   4. on Linux, the Debian packages of the desktop dialog tests (__test__/dialog.test.js):
-//      xvfb, zenity, xdotool, imagemagick — apt-get install when their commands are missing.
+//      xvfb, zenity, xdotool, imagemagick — apt-get install (as root, else `sudo -n`) when their
+//      commands are missing.
 //   5. cross-build and emulation tools (scripts/setup-cross.js: apt packages, rustup targets,
 //      official Node builds for arm64/Windows, a Wine prefix, musl userlands).
 // Idempotent: a second run does no network access and takes well under a second.
+//
+// `node scripts/setup.js --debian-packages` prints the Debian packages of steps 4 and 5 (the CI
+// workflow installs them with sudo before `npm test`) and does nothing else.
 //
 // Env knobs:
 //   PYTHON=/path/to/python3   interpreter used to create the venv (default: python3)
@@ -220,7 +224,16 @@ function main({ crossTests = true, demo = false } = {}) {
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s`)
 }
 
+/** Every Debian package `npm test` needs on Linux x64 (`--debian-packages`: for CI to install them up front). */
+function debianPackages() {
+  return [...DESKTOP_PACKAGES.map((p) => p.pkg), ...require('./setup-cross').debianPackages()]
+}
+
 if (require.main === module) {
+  if (process.argv.includes('--debian-packages')) {
+    process.stdout.write(`${debianPackages().join(' ')}\n`)
+    process.exit(0)
+  }
   try {
     main()
   } catch (e) {
@@ -229,4 +242,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { main, nodeModulesStaleReason, extraNodes, VENV, NODE_VERSIONS_DIR }
+module.exports = { main, nodeModulesStaleReason, extraNodes, debianPackages, VENV, NODE_VERSIONS_DIR }
