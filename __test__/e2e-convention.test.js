@@ -12,7 +12,8 @@ const { startMoto } = require('./helpers/moto')
 const { startStsStub } = require('./helpers/sts-stub')
 const { makeTempHome, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, getSsmParameter, awsJson, CDK_BIN } = require('./helpers/cdk')
 const { runInPty } = require('./helpers/pty')
-const { startContainerCredentials } = require('./helpers/signin-stubs')
+const { startContainerCredentials, startInstanceMetadata } = require('./helpers/signin-stubs')
+const { cli } = require('./helpers/cli')
 
 const PLUGIN = path.resolve(__dirname, '..')
 const A = '111111111111'
@@ -318,14 +319,27 @@ function assertRolesAssumedBy(t, keys) {
   }
 }
 
+/** `cdk-mfa-rs status` (text and --json) names `kind` as the source of the conventional role. */
+async function assertStatusSource(t, w, env, kind) {
+  const e = cdkEnv({ home: w.home, motoUrl: moto.url, env: { ...w.env, ...env } })
+  const text = await cli(['status'], { env: e, cwd: w.appDir })
+  t.is(text.code, 0, text.stderr)
+  t.regex(text.stdout, new RegExp(`any other\\s+read/write\\s+roles cdk-readOnlyRole / cdk-writeRole via the default credentials \\(${kind}\\)`))
+  const json = await cli(['status', '--json'], { env: e, cwd: w.appDir })
+  t.is(JSON.parse(json.stdout).everyOtherAccount.source, kind)
+}
+
 test.serial('CodeBuild/ECS: container credentials on 127.0.0.1 → cdk synth (lookups) and cdk deploy assume both roles as the container identity', async (t) => {
   await bootstrap()
   const container = await startContainerCredentials({ token: 'container-auth-token' })
   try {
-    const w = world('Ecs', { pluginConfig: { assumeRole: {} } })
+    // As a CodeBuild image has it: a [default] section with only a region. It holds no
+    // credentials, so the chain passes over it to the container's (the label must say so).
+    const w = world('Ecs', { pluginConfig: { assumeRole: {} }, awsConfig: '[default]\nregion = us-east-1\n' })
     stub.clearCalls()
     const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: container.uri, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-auth-token' }
     const deploy = await synthThenDeploy(t, w, env, 'container')
+    await assertStatusSource(t, w, env, 'container')
     for (const acct of ACCOUNTS) {
       t.regex(deploy.stderr, new RegExp(`account ${acct} \\(ForReading\\) → role ${readRole(acct)} via the default credentials \\(container\\)`))
       t.regex(deploy.stderr, new RegExp(`account ${acct} \\(ForWriting\\) → role ${writeRole(acct)} via the default credentials \\(container\\)`))
@@ -338,6 +352,42 @@ test.serial('CodeBuild/ECS: container credentials on 127.0.0.1 → cdk synth (lo
     t.false(out(deploy).includes(container.credentials.secretAccessKey))
   } finally {
     await container.stop()
+  }
+})
+
+test.serial('EC2 instance: IMDSv2 on 127.0.0.1 (AWS_EC2_METADATA_SERVICE_ENDPOINT) → cdk synth (lookups) assumes the read roles as the instance role', async (t) => {
+  await bootstrap()
+  const imds = await startInstanceMetadata()
+  try {
+    const w = world('Ec2', { pluginConfig: { assumeRole: {} }, awsConfig: '[default]\nregion = us-east-1\n' })
+    stub.clearCalls()
+    // Off EC2 (no i-… DMI tag) the CDK CLI sets AWS_EC2_METADATA_DISABLED=true when it is unset,
+    // for itself and so for the plugin in its process; it leaves an explicit value alone.
+    const env = { AWS_EC2_METADATA_DISABLED: 'false', AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url }
+    const synth = await w.run(['synth', '--quiet'], env)
+    t.log(`synth (instance, 2 lookups): ${synth.durationMs} ms`)
+    t.is(synth.code, 0, `cdk synth failed:\n${out(synth)}`)
+    const ours = assumeRoleCalls().filter((c) => /role\/cdk-(readOnly|write)Role$/.test(c.roleArn) && c.status === 200)
+    for (const acct of ACCOUNTS) {
+      t.regex(synth.stderr, new RegExp(`account ${acct} \\(ForReading\\) → role ${readRole(acct)} via the default credentials \\(instance\\)`))
+      t.true(ours.some((c) => c.roleArn === readRole(acct)), `lookup role of ${acct}`)
+    }
+    t.false(ours.some((c) => /cdk-writeRole$/.test(c.roleArn)), 'a lookup needs no write role')
+    for (const c of ours) t.is(c.accessKeyId, imds.credentials.accessKeyId, `${c.roleArn} assumed as the instance role`)
+    // IMDSv2 only: every metadata read carried a session token from the PUT.
+    t.true(imds.calls.some((c) => c.method === 'PUT' && c.status === 200))
+    t.true(imds.calls.some((c) => c.path.endsWith(`/${imds.roleName}`) && c.status === 200))
+    t.true(imds.calls.filter((c) => c.method === 'GET').every((c) => c.status === 200), JSON.stringify(imds.calls))
+    // The lookups read each account's own parameter.
+    const ctx = JSON.parse(fs.readFileSync(path.join(w.appDir, 'cdk.context.json'), 'utf8'))
+    for (const acct of ACCOUNTS) {
+      const key = Object.keys(ctx).find((k) => k.startsWith(`ssm:account=${acct}:`) && k.includes(LOOKUP_PARAM))
+      t.is(ctx[key], `looked-up-in-${acct}`)
+    }
+    await assertStatusSource(t, w, env, 'instance')
+    t.false(out(synth).includes(imds.credentials.secretAccessKey))
+  } finally {
+    await imds.stop()
   }
 })
 

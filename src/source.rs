@@ -32,7 +32,7 @@ pub fn kind(base: &Base, profiles: &Profiles, env: &dyn Fn(&str) -> Option<Strin
             let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
             if env("AWS_ACCESS_KEY_ID").is_some() {
                 "environment keys".into()
-            } else if profiles.get(&profile).is_some() {
+            } else if holds_credentials(profiles, &profile) {
                 format!("profile {profile}")
             } else if env("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() && env("AWS_ROLE_ARN").is_some() {
                 "web identity".into()
@@ -45,6 +45,28 @@ pub fn kind(base: &Base, profiles: &Profiles, env: &dyn Fn(&str) -> Option<Strin
             }
         }
     }
+}
+
+/// Does the profile say where credentials come from? aws-config's default chain passes over a
+/// profile without any of these keys (a CodeBuild image's `[default] region = …`) to the
+/// container or instance credentials, so such a profile must not be named as the source.
+fn holds_credentials(profiles: &Profiles, name: &str) -> bool {
+    const KEYS: [&str; 13] = [
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "role_arn",
+        "credential_source",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+        "sso_region",
+        "credential_process",
+        "login_session",
+    ];
+    profiles.get(name).is_some_and(|p| KEYS.iter().any(|k| p.get(k).is_some()))
 }
 
 /// The AWS CLI command that signs the base profile in again, for SSO and `aws login` profiles.
@@ -294,7 +316,7 @@ login_session = arn:aws:iam::111111111111:user/dev
 
     #[test]
     fn default_chain_names_the_provider_that_answers() {
-        let p = profiles("[profile other]\nregion = eu-west-1\n");
+        let p = profiles("[profile other]\nregion = eu-west-1\ncredential_process = /bin/true\n");
         let with = |vars: &'static [(&'static str, &'static str)]| {
             move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
         };
@@ -306,5 +328,23 @@ login_session = arn:aws:iam::111111111111:user/dev
         assert_eq!(kind(&b, &p, &with(&WI)), "web identity");
         assert_eq!(kind(&b, &p, &with(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x")])), "container");
         assert_eq!(kind(&b, &p, &with(&[])), "instance");
+    }
+
+    #[test]
+    fn default_chain_passes_over_a_profile_that_holds_no_credentials() {
+        // A CodeBuild image: `[default] region = …`, credentials from the container endpoint.
+        let with = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        const ECS: [(&str, &str); 1] = [("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/x")];
+        let b = Base::DefaultChain;
+        let region_only = profiles("[default]\nregion = eu-west-1\n[profile ci]\noutput = json\n");
+        assert_eq!(kind(&b, &region_only, &with(&ECS)), "container");
+        assert_eq!(kind(&b, &region_only, &with(&[])), "instance");
+        assert_eq!(kind(&b, &region_only, &with(&[("AWS_PROFILE", "ci")])), "instance");
+        for holds in ["sso_session = x", "credential_process = /bin/true", "login_session = arn", "role_arn = r"] {
+            let p = profiles(&format!("[default]\nregion = eu-west-1\n{holds}\n"));
+            assert_eq!(kind(&b, &p, &with(&ECS)), "profile default", "{holds}");
+        }
     }
 }

@@ -15,6 +15,9 @@
 //       The DPoP proof is verified against the public key it carries (ES256).
 //   startContainerCredentials({ credentials, token })  the CodeBuild/ECS credentials endpoint
 //       (AWS_CONTAINER_CREDENTIALS_FULL_URI = .uri, AWS_CONTAINER_AUTHORIZATION_TOKEN = token).
+//   startInstanceMetadata({ credentials, roleName })  EC2 instance metadata, IMDSv2 (token PUT,
+//       role name, role credentials). Point AWS_EC2_METADATA_SERVICE_ENDPOINT at .url (and
+//       unset AWS_EC2_METADATA_DISABLED). .credentials: the keys it hands out.
 //   writeSsoToken(home, id, fields)      ~/.aws/sso/cache/<sha1(id)>.json
 //   writeLoginSession(home, arn, fields) ~/.aws/login/cache/<sha256(arn)>.json (with a real P-256
 //       DPoP key, as `aws login` writes it)
@@ -33,9 +36,11 @@ function serve(handler) {
     const chunks = []
     for await (const c of req) chunks.push(c)
     const body = Buffer.concat(chunks).toString('utf8')
+    // An object is sent as JSON, a string as text (IMDS answers plain text).
     const send = (status, obj, headers = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers })
-      res.end(JSON.stringify(obj))
+      const text = typeof obj === 'string'
+      res.writeHead(status, { 'content-type': text ? 'text/plain' : 'application/json', ...headers })
+      res.end(text ? obj : JSON.stringify(obj))
     }
     try {
       await handler(req, body, send)
@@ -204,6 +209,48 @@ async function startContainerCredentials({ credentials, token } = {}) {
   return Object.assign(c, s, { uri: `${s.url}/v2/credentials/task-1234` })
 }
 
+/**
+ * The EC2 instance metadata service, IMDSv2 only (as AWS recommends instances be set up): PUT
+ * /latest/api/token → a session token; GET /latest/meta-data/iam/security-credentials/ → the
+ * instance role's name; GET …/<role> → its credentials. A GET without a valid token → 401.
+ */
+async function startInstanceMetadata({ credentials, roleName = 'ci-instance-role' } = {}) {
+  const m = { calls: [], tokens: new Set(), roleName, credentials: credentials || { ...fakeKeys(), expiration: new Date(Date.now() + 6 * 3600 * 1000) } }
+  const base = '/latest/meta-data/iam/security-credentials/'
+  const s = await serve(async (req, body, send) => {
+    const token = req.headers['x-aws-ec2-metadata-token'] || null
+    const call = { method: req.method, path: req.url, token, status: null }
+    m.calls.push(call)
+    const reply = (status, obj, headers) => {
+      call.status = status
+      send(status, obj, headers)
+    }
+    if (req.url === '/latest/api/token') {
+      const ttl = req.headers['x-aws-ec2-metadata-token-ttl-seconds']
+      if (req.method !== 'PUT' || !ttl) return reply(400, 'Bad Request')
+      const t = 'imds-token-' + crypto.randomBytes(8).toString('hex')
+      m.tokens.add(t)
+      return reply(200, t, { 'x-aws-ec2-metadata-token-ttl-seconds': ttl })
+    }
+    if (req.method !== 'GET') return reply(405, 'Method Not Allowed')
+    if (!m.tokens.has(token)) return reply(401, 'Unauthorized')
+    if (req.url === base) return reply(200, m.roleName)
+    if (req.url === base + m.roleName) {
+      return reply(200, {
+        Code: 'Success',
+        LastUpdated: iso(new Date()),
+        Type: 'AWS-HMAC',
+        AccessKeyId: m.credentials.accessKeyId,
+        SecretAccessKey: m.credentials.secretAccessKey,
+        Token: m.credentials.sessionToken,
+        Expiration: iso(m.credentials.expiration),
+      })
+    }
+    return reply(404, 'Not Found')
+  })
+  return Object.assign(m, s)
+}
+
 /** ~/.aws/sso/cache/<sha1(id)>.json as `aws sso login` writes it; id = sso_session name or start URL. */
 function writeSsoToken(home, id, { accessToken, expiresAt, startUrl, region = 'us-east-1', ...rest } = {}) {
   const dir = path.join(homeDir(home), '.aws', 'sso', 'cache')
@@ -242,4 +289,4 @@ function writeLoginSession(home, arn, { keys, accountId, expiresAt, refreshToken
   return { file, thumbprint: thumbprint(publicKey.export({ format: 'jwk' })) }
 }
 
-module.exports = { startSsoPortal, startSsoOidc, startSigninService, startContainerCredentials, writeSsoToken, writeLoginSession, fakeKeys }
+module.exports = { startSsoPortal, startSsoOidc, startSigninService, startContainerCredentials, startInstanceMetadata, writeSsoToken, writeLoginSession, fakeKeys }

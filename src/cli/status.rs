@@ -50,6 +50,12 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
         .collect();
     mfa_sessions.sort_by_key(|e| (e.label.mfa_serial.clone(), e.label.profile.clone()));
     let now = Utc::now();
+    // The plan of an account only the conventional role reaches: its MFA device and source.
+    let other = every.map(|_| p.plan(&unmapped_example(&p.config), Mode::Write));
+    let other_source = match &other {
+        Some(Ok(Some(plan))) => Some(plan.source.clone()),
+        _ => None,
+    };
 
     if opts.has("json") {
         let session_json = |e: Option<&Entry>| match e.and_then(|e| e.credentials.expiration) {
@@ -89,6 +95,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
                 "readRoleName": ar.read_role_name,
                 "writeRoleName": ar.write_role_name,
                 "sourceProfile": ar.source_profile,
+                "source": other_source,
             })),
             "accounts": accounts,
             "mfaSessions": mfa_sessions.iter().map(|e| {
@@ -165,9 +172,13 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
             }
         }
     }
-    if let Some(ar) = every {
-        let src = ar.source_profile.as_ref().map_or("the default credentials".to_string(), |s| format!("profile {s}"));
-        let mfa = match p.plan(&unmapped_example(&p.config), Mode::Write) {
+    if let (Some(ar), Some(other)) = (every, other) {
+        let mut src =
+            ar.source_profile.as_ref().map_or("the default credentials".to_string(), |s| format!("profile {s}"));
+        if let Some(kind) = &other_source {
+            src += &format!(" ({kind})");
+        }
+        let mfa = match other {
             Ok(Some(plan)) => plan.mfa.map_or("-".to_string(), |m| m.serial),
             Ok(None) => "-".to_string(),
             Err(e) => {
