@@ -8,8 +8,9 @@ const test = require('ava')
 const fs = require('node:fs')
 const path = require('node:path')
 const { motoSuite, writeAwsConfig, makeCdkApp, runCdk, cdkEnv, listStacks, createStaticKeys } = require('./helpers/cdk')
-const { startSsoPortal, startSsoOidc, startSigninService, writeSsoToken, writeLoginSession } = require('./helpers/signin-stubs')
+const { startSsoPortal, startSsoOidc, startSigninService, startContainerCredentials, startInstanceMetadata, writeSsoToken, writeLoginSession, fakeKeys } = require('./helpers/signin-stubs')
 const { resolveInChild } = require('./helpers/child')
+const { cli } = require('./helpers/cli')
 
 const PLUGIN = path.resolve(__dirname, '..')
 const A = '111111111111'
@@ -26,7 +27,9 @@ let oidc
 let signin
 const keysOf = {} // account → moto keys (CreateAccessKey), so moto puts the stacks there
 test.before(async () => {
-  portal = await startSsoPortal({ credentialsFor: (account) => keysOf[account] || {} })
+  // Only the Deployer role of an account hands out that account's moto keys: other roles' keys
+  // are made up, so STS's log shows which sign-in assumed which role.
+  portal = await startSsoPortal({ credentialsFor: (account, role) => (role === 'Deployer' && keysOf[account]) || {} })
   oidc = await startSsoOidc({ portal })
   signin = await startSigninService()
 })
@@ -107,9 +110,21 @@ sso_role_name = Hub
 role_arn = arn:aws:iam::${B}:role/Deployer
 source_profile = hub
 region = us-east-1
+
+[profile legacy]
+sso_start_url = https://legacy.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = ${A}
+sso_role_name = Legacy
+region = us-east-1
+
+[profile staging]
+role_arn = arn:aws:iam::${B}:role/Staging
+source_profile = corp
+region = us-east-1
 `
 
-test.serial('IAM Identity Center: cdk deploy through an sso_session profile (mapped) and a role whose source is a legacy SSO profile', async (t) => {
+test.serial('IAM Identity Center: cdk deploy through an sso_session profile (mapped) and a role whose source is a legacy SSO profile; a refused refresh fails it in one line', async (t) => {
   await bootstrap()
   const w = world('Sso', SSO_CONFIG, { [A]: 'corp', [B]: 'prod' })
   writeSsoToken(w.home, 'corp', { accessToken: 'token-corp', expiresAt: hours(1), startUrl: 'https://corp.awsapps.com/start' })
@@ -135,21 +150,34 @@ test.serial('IAM Identity Center: cdk deploy through an sso_session profile (map
   t.true(intoB.length >= 1)
   for (const c of intoB) t.true(hubKeys.has(c.accessKeyId), `AssumeRole into B by ${c.accessKeyId}`)
 
-  // Signed out: the token of corp expired (no refresh token), hub's was never there. No hang, no
-  // prompt, no call to the portal: one line with the command that signs in again.
+  // Signed out: corp's token expired and the OIDC service refuses its refresh token; hub's was
+  // never there. No hang, no prompt, no loop: one line with the command that signs in again.
+  // (Expired tokens that cannot be renewed fail before any network call: the next test.)
   fs.rmSync(path.join(w.home.home, '.aws', 'sso', 'cache'), { recursive: true, force: true })
-  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp', expiresAt: hours(-1), startUrl: 'https://corp.awsapps.com/start' })
+  writeSsoToken(w.home, 'corp', {
+    accessToken: 'token-corp-dead',
+    expiresAt: hours(-1),
+    startUrl: 'https://corp.awsapps.com/start',
+    refreshToken: 'sso-refresh-revoked-cdk',
+    clientId: 'client-corp',
+    clientSecret: 'client-secret-corp',
+    registrationExpiresAt: hours(24 * 30).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  })
   portal.calls.length = 0
+  oidc.calls.length = 0
   const expired = await w.run(DEPLOY, { CDK_MFA_RS_CACHE_DIR: path.join(w.home.home, 'cache-2') })
-  t.log(`deploy with expired SSO sign-in: ${expired.durationMs} ms`)
+  t.log(`deploy with expired SSO sign-ins (corp's refresh refused): ${expired.durationMs} ms, ${oidc.calls.length} OIDC calls, ${portal.calls.length} portal calls`)
   t.not(expired.code, 0)
   const lines = out(expired).split(/\r?\n/).filter((l) => l.includes('aws sso login'))
   t.log(lines.join('\n'))
   t.true(lines.length >= 1, out(expired))
   for (const l of lines) t.regex(l, /cdk-mfa-rs: account \d{12} \(For\w+\) → profile \w+ \(SSO[^)]*\): .*; run `aws sso login --profile (corp|hub)`\s*$/)
-  t.true(lines.some((l) => /the SSO sign-in of profile corp expired at .*; run `aws sso login --profile corp`/.test(l)) || lines.some((l) => /profile hub is not signed in/.test(l)), lines.join('\n'))
+  t.true(lines.some((l) => /profile corp \(SSO\): cannot get credentials from SSO profile corp: .*; run `aws sso login --profile corp`/.test(l)) || lines.some((l) => /profile hub is not signed in/.test(l)), lines.join('\n'))
   t.false(/MFA token for/.test(out(expired)), 'no prompt')
-  t.is(portal.calls.length, 0, 'the portal was not asked with a dead token')
+  // The refresh was tried and refused, a bounded number of times (the CLI asks once per stack and mode).
+  t.true(oidc.calls.length >= 1 && oidc.calls.length <= 4, JSON.stringify(oidc.calls))
+  for (const c of oidc.calls) t.is(c.status, 400)
+  t.true(portal.calls.every((c) => c.status === 401 && c.token === 'token-corp-dead'), 'only the dead token reached the portal, refused')
 })
 
 test.serial('IAM Identity Center without the CDK: missing and expired tokens are one line each, in milliseconds', async (t) => {
@@ -190,6 +218,142 @@ test.serial('IAM Identity Center: an expired sso_session token with a refresh to
   t.is(cached.accessToken, renewed)
   t.is(cached.refreshToken, oidc.calls[0].newRefreshToken)
   t.true(new Date(cached.expiresAt) > new Date())
+})
+
+test.serial('IAM Identity Center matrix without the CDK: a legacy profile mapped, an sso_session profile as a role\'s source and as assumeRole.sourceProfile', async (t) => {
+  const C = '444444444444'
+  const w = world('SsoMatrix', SSO_CONFIG, { [A]: 'legacy', [B]: 'staging' })
+  fs.writeFileSync(path.join(w.appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A]: 'legacy', [B]: 'staging' }, assumeRole: { sourceProfile: 'corp' } }))
+  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp-m', expiresAt: hours(1), startUrl: 'https://corp.awsapps.com/start' })
+  writeSsoToken(w.home, 'https://legacy.awsapps.com/start', { accessToken: 'token-legacy-m', expiresAt: hours(1), startUrl: 'https://legacy.awsapps.com/start' })
+  portal.tokens.add('token-corp-m')
+  portal.tokens.add('token-legacy-m')
+  portal.calls.length = 0
+  suite.stub.clearCalls()
+  const r = await w.child([[A, 1], [B, 1], [C, 1]])
+  t.is(r.code, 0, r.stderr)
+  for (const x of r.results) t.is(x.error, undefined, `${x.account}: ${x.error}`)
+  t.regex(r.stderr, new RegExp(`cdk-mfa-rs: account ${A} \\(ForWriting\\) → profile legacy \\(SSO\\)\n`))
+  t.regex(r.stderr, new RegExp(`cdk-mfa-rs: account ${B} \\(ForWriting\\) → profile staging \\(SSO of profile corp\\)\n`))
+  t.regex(r.stderr, new RegExp(`cdk-mfa-rs: account ${C} \\(ForWriting\\) → role arn:aws:iam::${C}:role/cdk-writeRole via profile corp \\(SSO\\)\n`))
+
+  // The portal: the legacy token for the legacy profile's role; the sso_session token for corp's.
+  const ok = portal.calls.filter((c) => c.status === 200)
+  t.deepEqual([...new Set(ok.map((c) => `${c.accountId}/${c.roleName}/${c.token}`))].sort(), [`${A}/Deployer/token-corp-m`, `${A}/Legacy/token-legacy-m`])
+  const keyOf = (token) => new Set(ok.filter((c) => c.token === token).map((c) => c.accessKeyId))
+  // A: the legacy profile's portal credentials themselves, no STS call.
+  t.true(keyOf('token-legacy-m').has(r.results[0].accessKeyId))
+  // B and C: both roles assumed with corp's portal credentials.
+  const corpKeys = keyOf('token-corp-m')
+  const roleCalls = suite.stub.calls.filter((c) => c.action === 'AssumeRole' && c.status === 200)
+  t.deepEqual(roleCalls.map((c) => c.roleArn).sort(), [`arn:aws:iam::${B}:role/Staging`, `arn:aws:iam::${C}:role/cdk-writeRole`])
+  for (const c of roleCalls) t.true(corpKeys.has(c.accessKeyId), `${c.roleArn} assumed by ${c.accessKeyId}`)
+})
+
+test.serial('IAM Identity Center: an expired sso_session token whose refresh the OIDC service refuses is one line naming `aws sso login`, one refresh call per request', async (t) => {
+  const w = world('SsoRefused', SSO_CONFIG, { [A]: 'corp', [B]: 'staging' })
+  const noMs = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const token = {
+    accessToken: 'token-stale-r',
+    expiresAt: hours(-1),
+    startUrl: 'https://corp.awsapps.com/start',
+    refreshToken: 'sso-refresh-revoked', // not among oidc.refreshTokens: InvalidGrantException
+    clientId: 'client-corp',
+    clientSecret: 'client-secret-corp',
+    registrationExpiresAt: noMs(hours(24 * 30)),
+  }
+  const file = writeSsoToken(w.home, 'corp', token)
+  const before = fs.readFileSync(file, 'utf8')
+  oidc.calls.length = 0
+  portal.calls.length = 0
+  suite.stub.clearCalls()
+  const r = await w.child([[A, 1], [B, 1]], { CDK_MFA_CODE: undefined })
+  t.log(r.results.map((x) => `${x.ms} ms: ${x.error}`).join('\n'))
+  t.is(r.code, 0, r.stderr)
+  const [a, b] = r.results
+  t.regex(a.error, /^cdk-mfa-rs: account 111111111111 \(ForWriting\) → profile corp \(SSO\): cannot get credentials from SSO profile corp: .+; run `aws sso login --profile corp`$/)
+  t.regex(b.error, /^cdk-mfa-rs: account 222222222222 \(ForWriting\) → profile staging \(SSO of profile corp\): cannot get credentials from SSO profile corp: .+; run `aws sso login --profile corp`$/)
+  for (const x of [a, b]) {
+    t.false(x.error.includes('\n'))
+    t.false(x.error.includes('sso-refresh-revoked') || x.error.includes('client-secret-corp'), 'no secret in the message')
+    t.true(x.ms < 10000, `${x.ms} ms`)
+  }
+  t.false(/MFA token for/.test(r.stderr), 'no prompt')
+  // At most one refused refresh per plugin call (no retry loop). aws-config then keeps the
+  // expired token, which the portal refuses (once per call); STS is never reached.
+  t.true(oidc.calls.length >= 1 && oidc.calls.length <= 2, JSON.stringify(oidc.calls))
+  for (const c of oidc.calls) t.deepEqual([c.status, c.grantType, c.refreshToken], [400, 'refresh_token', 'sso-refresh-revoked'])
+  t.true(portal.calls.length <= 2, JSON.stringify(portal.calls))
+  for (const c of portal.calls) t.deepEqual([c.status, c.token], [401, 'token-stale-r'])
+  t.is(suite.stub.calls.length, 0)
+  t.is(fs.readFileSync(file, 'utf8'), before, 'the token file is left as the AWS CLI wrote it')
+})
+
+test.serial('pipeline sources without the CDK: credential_source Ec2InstanceMetadata (IMDSv2 stub), EcsContainer, Environment and a credential_process profile, labelled in the notice and in status', async (t) => {
+  const [C, D] = ['444444444444', '333333333333']
+  const imds = await startInstanceMetadata()
+  const container = await startContainerCredentials({ token: 'container-auth-token' })
+  try {
+    const home = suite.home()
+    const procKeys = fakeKeys('ASIA')
+    const script = path.join(home.home, 'creds.js')
+    fs.writeFileSync(script, `process.stdout.write(${JSON.stringify(JSON.stringify({ Version: 1, AccessKeyId: procKeys.accessKeyId, SecretAccessKey: procKeys.secretAccessKey, SessionToken: procKeys.sessionToken, Expiration: hours(1).toISOString() }))})\n`)
+    const role = (acct, name) => `arn:aws:iam::${acct}:role/${name}`
+    const config =
+      `[profile on-ec2]\nrole_arn = ${role(A, 'FromInstance')}\ncredential_source = Ec2InstanceMetadata\nregion = us-east-1\n` +
+      `[profile on-ecs]\nrole_arn = ${role(B, 'FromContainer')}\ncredential_source = EcsContainer\nregion = us-east-1\n` +
+      `[profile from-env]\nrole_arn = ${role(C, 'FromEnv')}\ncredential_source = Environment\nregion = us-east-1\n` +
+      `[profile proc]\ncredential_process = ${process.execPath} ${script}\nregion = us-east-1\n`
+    const w = world('Sources', config, { [A]: 'on-ec2', [B]: 'on-ecs', [C]: 'from-env', [D]: 'proc' })
+    const envKeys = { AWS_ACCESS_KEY_ID: 'AKIAENVSOURCE0000001', AWS_SECRET_ACCESS_KEY: 'env-source-secret-canary' }
+    const extra = {
+      ...envKeys,
+      AWS_EC2_METADATA_DISABLED: undefined, // as on an instance
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: container.uri,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-auth-token',
+    }
+    suite.stub.clearCalls()
+    const r = await w.child([[A, 1], [B, 1], [C, 1], [D, 1]], extra)
+    t.is(r.code, 0, r.stderr)
+    for (const x of r.results) t.is(x.error, undefined, `${x.account}: ${x.error}`)
+    const labels = [
+      [A, 'profile on-ec2 (instance)'],
+      [B, 'profile on-ecs (container)'],
+      [C, 'profile from-env (environment keys)'],
+      [D, 'profile proc (credential_process)'],
+    ]
+    const esc = (s) => s.replace(/[()]/g, '\\$&')
+    for (const [acct, label] of labels) t.regex(r.stderr, new RegExp(`cdk-mfa-rs: account ${acct} \\(ForWriting\\) → ${esc(label)}\n`))
+
+    // STS: each role assumed with the keys of its source.
+    const by = Object.fromEntries(suite.stub.calls.filter((c) => c.action === 'AssumeRole' && c.status === 200).map((c) => [c.roleArn, c.accessKeyId]))
+    t.deepEqual(by, {
+      [role(A, 'FromInstance')]: imds.credentials.accessKeyId,
+      [role(B, 'FromContainer')]: container.credentials.accessKeyId,
+      [role(C, 'FromEnv')]: envKeys.AWS_ACCESS_KEY_ID,
+    })
+    t.is(r.results[3].accessKeyId, procKeys.accessKeyId)
+    // IMDSv2: a token PUT, then reads that carry it.
+    t.true(imds.calls.some((c) => c.method === 'PUT' && c.status === 200))
+    t.true(imds.calls.filter((c) => c.method === 'GET').every((c) => c.status === 200 && c.token), JSON.stringify(imds.calls))
+    t.true(container.calls.length >= 1 && container.calls.every((c) => c.status === 200 && c.authorization === 'container-auth-token'))
+
+    // status names the same sources (no AWS call).
+    const status = await cli(['status'], { env: cdkEnv({ home: w.home, motoUrl: suite.moto.url, env: { ...w.env, ...extra } }), cwd: w.appDir })
+    t.is(status.code, 0, status.stderr)
+    t.log(status.stdout)
+    t.regex(status.stdout, new RegExp(`${A}\\s+read/write\\s+profile on-ec2 → ${role(A, 'FromInstance')} \\(instance\\)`))
+    t.regex(status.stdout, new RegExp(`${B}\\s+read/write\\s+profile on-ecs → ${role(B, 'FromContainer')} \\(container\\)`))
+    t.regex(status.stdout, new RegExp(`${C}\\s+read/write\\s+profile from-env → ${role(C, 'FromEnv')} \\(environment keys\\)`))
+    t.regex(status.stdout, new RegExp(`${D}\\s+read/write\\s+profile proc \\(credential_process\\)`))
+    for (const o of [r.stderr, status.stdout]) {
+      for (const secret of [envKeys.AWS_SECRET_ACCESS_KEY, imds.credentials.secretAccessKey, container.credentials.secretAccessKey, procKeys.secretAccessKey]) t.false(o.includes(secret))
+    }
+  } finally {
+    await imds.stop()
+    await container.stop()
+  }
 })
 
 const LOGIN_ARN = `arn:aws:iam::${A}:user/dev`
