@@ -80,6 +80,11 @@ test('ci.yml agrees with package.json: napi targets built, tested platforms buil
   for (const b of builds) t.is(b.target.replace(/\.\d+\.\d+$/, ''), b['rust-target'])
   // The glibc targets pin the floor at 2.17 (Amazon Linux 2, RHEL 8, Ubuntu 20.04).
   for (const b of builds.filter((b) => b['rust-target'].endsWith('-linux-gnu'))) t.true(b.target.endsWith('.2.17'), b.target)
+  // Every build is checked (size, stripped, CPU, glibc floor, minimum macOS) before its upload.
+  const steps = jobs.build.steps
+  const checkAt = steps.findIndex((s) => s.run === 'node scripts/check-binary.js cdk-mfa-rs.${{ matrix.settings.platform }}.node')
+  t.true(checkAt >= 0, 'build runs scripts/check-binary.js on its binary')
+  t.true(checkAt < steps.findIndex((s) => (s.uses || '').startsWith('actions/upload-artifact')), 'before the upload')
   const built = new Set(builds.map((b) => b.platform))
   const tested = jobs['test-portable'].strategy.matrix.settings.map((s) => s.platform)
   for (const p of tested) t.true(built.has(p), `${p} is tested but not built`)
