@@ -124,13 +124,35 @@ source_profile = corp
 region = us-east-1
 `
 
+const CORP_URL = 'https://corp.awsapps.com/start'
+const LEGACY_URL = 'https://legacy.awsapps.com/start'
+const noMs = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+/** Fresh tokens of both sign-ins (sso_session corp, legacy start URL), accepted by the portal. */
+function signInBoth(w, suffix = '') {
+  for (const [id, token] of [['corp', `token-corp${suffix}`], [LEGACY_URL, `token-legacy${suffix}`]]) {
+    writeSsoToken(w.home, id, { accessToken: token, expiresAt: hours(1), startUrl: id === 'corp' ? CORP_URL : LEGACY_URL })
+    portal.tokens.add(token)
+  }
+}
+
+/** corp's token, expired an hour ago, with what aws-config needs to renew it (refresh token, client, live registration). */
+function writeExpiredRenewableCorp(w, accessToken, refreshToken) {
+  return writeSsoToken(w.home, 'corp', {
+    accessToken,
+    expiresAt: hours(-1),
+    startUrl: CORP_URL,
+    refreshToken,
+    clientId: 'client-corp',
+    clientSecret: 'client-secret-corp',
+    registrationExpiresAt: noMs(hours(24 * 30)),
+  })
+}
+
 test.serial('IAM Identity Center: cdk deploy through an sso_session profile (mapped) and a role whose source is a legacy SSO profile; a refused refresh fails it in one line', async (t) => {
   await bootstrap()
   const w = world('Sso', SSO_CONFIG, { [A]: 'corp', [B]: 'prod' })
-  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp', expiresAt: hours(1), startUrl: 'https://corp.awsapps.com/start' })
-  writeSsoToken(w.home, 'https://legacy.awsapps.com/start', { accessToken: 'token-legacy', expiresAt: hours(1), startUrl: 'https://legacy.awsapps.com/start' })
-  portal.tokens.add('token-corp')
-  portal.tokens.add('token-legacy')
+  signInBoth(w)
   portal.calls.length = 0
   suite.stub.clearCalls()
 
@@ -154,15 +176,7 @@ test.serial('IAM Identity Center: cdk deploy through an sso_session profile (map
   // never there. No hang, no prompt, no loop: one line with the command that signs in again.
   // (Expired tokens that cannot be renewed fail before any network call: the next test.)
   fs.rmSync(path.join(w.home.home, '.aws', 'sso', 'cache'), { recursive: true, force: true })
-  writeSsoToken(w.home, 'corp', {
-    accessToken: 'token-corp-dead',
-    expiresAt: hours(-1),
-    startUrl: 'https://corp.awsapps.com/start',
-    refreshToken: 'sso-refresh-revoked-cdk',
-    clientId: 'client-corp',
-    clientSecret: 'client-secret-corp',
-    registrationExpiresAt: hours(24 * 30).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  })
+  writeExpiredRenewableCorp(w, 'token-corp-dead', 'sso-refresh-revoked-cdk')
   portal.calls.length = 0
   oidc.calls.length = 0
   const expired = await w.run(DEPLOY, { CDK_MFA_RS_CACHE_DIR: path.join(w.home.home, 'cache-2') })
@@ -172,7 +186,7 @@ test.serial('IAM Identity Center: cdk deploy through an sso_session profile (map
   t.log(lines.join('\n'))
   t.true(lines.length >= 1, out(expired))
   for (const l of lines) t.regex(l, /cdk-mfa-rs: account \d{12} \(For\w+\) → profile \w+ \(SSO[^)]*\): .*; run `aws sso login --profile (corp|hub)`\s*$/)
-  t.true(lines.some((l) => /profile corp \(SSO\): cannot get credentials from SSO profile corp: .*; run `aws sso login --profile corp`/.test(l)) || lines.some((l) => /profile hub is not signed in/.test(l)), lines.join('\n'))
+  t.true(lines.some((l) => /profile corp \(SSO\): cannot get credentials from SSO profile corp: the SSO sign-in of profile corp expired at \S+ and could not be renewed \(.*\); run `aws sso login --profile corp`/.test(l)) || lines.some((l) => /profile hub is not signed in/.test(l)), lines.join('\n'))
   t.false(/MFA token for/.test(out(expired)), 'no prompt')
   // The refresh was tried and refused, a bounded number of times (the CLI asks once per stack and mode).
   t.true(oidc.calls.length >= 1 && oidc.calls.length <= 4, JSON.stringify(oidc.calls))
@@ -196,16 +210,7 @@ test.serial('IAM Identity Center without the CDK: missing and expired tokens are
 
 test.serial('IAM Identity Center: an expired sso_session token with a refresh token is renewed (SSO OIDC stub) and written back, then used at the portal', async (t) => {
   const w = world('SsoRenew', SSO_CONFIG, { [A]: 'corp' })
-  const noMs = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-  const file = writeSsoToken(w.home, 'corp', {
-    accessToken: 'token-stale',
-    expiresAt: hours(-1),
-    startUrl: 'https://corp.awsapps.com/start',
-    refreshToken: 'sso-refresh-initial',
-    clientId: 'client-corp',
-    clientSecret: 'client-secret-corp',
-    registrationExpiresAt: noMs(hours(24 * 30)),
-  })
+  const file = writeExpiredRenewableCorp(w, 'token-stale', 'sso-refresh-initial')
   oidc.refreshTokens.add('sso-refresh-initial')
   oidc.calls.length = 0
   portal.calls.length = 0
@@ -224,10 +229,7 @@ test.serial('IAM Identity Center matrix without the CDK: a legacy profile mapped
   const C = '444444444444'
   const w = world('SsoMatrix', SSO_CONFIG, { [A]: 'legacy', [B]: 'staging' })
   fs.writeFileSync(path.join(w.appDir, 'cdkmultiprofileplugin.json'), JSON.stringify({ awsProfiles: { [A]: 'legacy', [B]: 'staging' }, assumeRole: { sourceProfile: 'corp' } }))
-  writeSsoToken(w.home, 'corp', { accessToken: 'token-corp-m', expiresAt: hours(1), startUrl: 'https://corp.awsapps.com/start' })
-  writeSsoToken(w.home, 'https://legacy.awsapps.com/start', { accessToken: 'token-legacy-m', expiresAt: hours(1), startUrl: 'https://legacy.awsapps.com/start' })
-  portal.tokens.add('token-corp-m')
-  portal.tokens.add('token-legacy-m')
+  signInBoth(w, '-m')
   portal.calls.length = 0
   suite.stub.clearCalls()
   const r = await w.child([[A, 1], [B, 1], [C, 1]])
@@ -252,17 +254,8 @@ test.serial('IAM Identity Center matrix without the CDK: a legacy profile mapped
 
 test.serial('IAM Identity Center: an expired sso_session token whose refresh the OIDC service refuses is one line naming `aws sso login`, one refresh call per request', async (t) => {
   const w = world('SsoRefused', SSO_CONFIG, { [A]: 'corp', [B]: 'staging' })
-  const noMs = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
-  const token = {
-    accessToken: 'token-stale-r',
-    expiresAt: hours(-1),
-    startUrl: 'https://corp.awsapps.com/start',
-    refreshToken: 'sso-refresh-revoked', // not among oidc.refreshTokens: InvalidGrantException
-    clientId: 'client-corp',
-    clientSecret: 'client-secret-corp',
-    registrationExpiresAt: noMs(hours(24 * 30)),
-  }
-  const file = writeSsoToken(w.home, 'corp', token)
+  // 'sso-refresh-revoked' is not among oidc.refreshTokens: InvalidGrantException.
+  const file = writeExpiredRenewableCorp(w, 'token-stale-r', 'sso-refresh-revoked')
   const before = fs.readFileSync(file, 'utf8')
   oidc.calls.length = 0
   portal.calls.length = 0
@@ -271,8 +264,10 @@ test.serial('IAM Identity Center: an expired sso_session token whose refresh the
   t.log(r.results.map((x) => `${x.ms} ms: ${x.error}`).join('\n'))
   t.is(r.code, 0, r.stderr)
   const [a, b] = r.results
-  t.regex(a.error, /^cdk-mfa-rs: account 111111111111 \(ForWriting\) → profile corp \(SSO\): cannot get credentials from SSO profile corp: .+; run `aws sso login --profile corp`$/)
-  t.regex(b.error, /^cdk-mfa-rs: account 222222222222 \(ForWriting\) → profile staging \(SSO of profile corp\): cannot get credentials from SSO profile corp: .+; run `aws sso login --profile corp`$/)
+  // The cause (the sign-in expired and was not renewed), the portal's answer, the command.
+  const why = 'cannot get credentials from SSO profile corp: the SSO sign-in of profile corp expired at \\S+Z and could not be renewed \\(UnauthorizedException: Session token not found or invalid\\); run `aws sso login --profile corp`$'
+  t.regex(a.error, new RegExp(`^cdk-mfa-rs: account 111111111111 \\(ForWriting\\) → profile corp \\(SSO\\): ${why}`))
+  t.regex(b.error, new RegExp(`^cdk-mfa-rs: account 222222222222 \\(ForWriting\\) → profile staging \\(SSO of profile corp\\): ${why}`))
   for (const x of [a, b]) {
     t.false(x.error.includes('\n'))
     t.false(x.error.includes('sso-refresh-revoked') || x.error.includes('client-secret-corp'), 'no secret in the message')

@@ -115,7 +115,8 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
         let command_line = profiles.require(profile)?.get("credential_process").unwrap_or_default();
         return crate::credential_process::credentials(profile, command_line).await;
     }
-    crate::source::check_sign_in(base, profiles, &crate::source::Caches::from_process(), chrono::Utc::now())?;
+    let caches = crate::source::Caches::from_process();
+    crate::source::check_sign_in(base, profiles, &caches, chrono::Utc::now())?;
     let region = Some(Region::new(plan.region.clone()));
     let conf = ProviderConfig::default().with_region(region.clone()).with_http_client(crate::sts::http_client());
     let provider: Box<dyn ProvideCredentials> = match base {
@@ -143,7 +144,11 @@ pub async fn resolve(plan: &Plan, profiles: &Profiles) -> Result<Creds> {
     match tokio::time::timeout(timeout, provider.provide_credentials()).await {
         Ok(Ok(c)) => Ok(Creds::from_sdk(&c)),
         Ok(Err(e)) => {
-            Err(Error::new(format!("cannot get credentials from {}: {}{}", describe(base), reason(&e), fix_hint(base))))
+            let why = match crate::source::unrenewed_sso_sign_in(base, profiles, &caches, chrono::Utc::now()) {
+                Some(sign_in) => format!("{sign_in} ({})", reason(&e)),
+                None => reason(&e),
+            };
+            Err(Error::new(format!("cannot get credentials from {}: {why}{}", describe(base), fix_hint(base))))
         }
         Err(_) => Err(Error::new(format!(
             "{} gave no credentials within {} s{}",

@@ -116,13 +116,12 @@ pub fn check_sign_in(base: &Base, profiles: &Profiles, caches: &Caches, now: Dat
     let home = caches.home.as_deref().map(|h| h.join(".aws"));
     match kind {
         ProfileKind::Sso => {
-            // The AWS CLI keys the token on the session name (sso_session), else on the start URL.
             let session = prop("sso_session");
-            let Some(id) = session.or_else(|| prop("sso_start_url")) else { return Ok(None) };
-            let Some(dir) = home.map(|h| h.join("sso").join("cache")) else {
+            let Some(id) = sso_cache_id(profiles, profile) else { return Ok(None) };
+            let Some(home) = home else {
                 return fail(format!("profile {profile}: HOME is not set, so the SSO token cannot be found"));
             };
-            let path = dir.join(format!("{}.json", hex::encode(sha1::Sha1::digest(id.as_bytes()))));
+            let path = sso_token_path(&home, id);
             let Some(text) = read(&path) else {
                 return fail(format!(
                     "profile {profile} is not signed in to IAM Identity Center (no {})",
@@ -165,6 +164,28 @@ pub fn check_sign_in(base: &Base, profiles: &Profiles, caches: &Caches, now: Dat
         }
         _ => Ok(None),
     }
+}
+
+/// What the AWS CLI keys an SSO token on: the session name (sso_session), else the start URL.
+fn sso_cache_id<'a>(profiles: &'a Profiles, profile: &str) -> Option<&'a str> {
+    let prop = |k: &str| profiles.get(profile).and_then(|p| p.get(k)).map(str::trim).filter(|v| !v.is_empty());
+    prop("sso_session").or_else(|| prop("sso_start_url"))
+}
+
+/// `<home>/.aws/sso/cache/<sha1 of the id>.json`, as the AWS CLI names it.
+fn sso_token_path(aws_dir: &Path, id: &str) -> PathBuf {
+    aws_dir.join("sso").join("cache").join(format!("{}.json", hex::encode(sha1::Sha1::digest(id.as_bytes()))))
+}
+
+/// After aws-config failed for an SSO profile whose token was to be renewed: is the cached token
+/// still expired? aws-config drops a refused renewal's error and sends the expired token on, so
+/// the portal's "UnauthorizedException" alone would hide the cause.
+pub fn unrenewed_sso_sign_in(base: &Base, profiles: &Profiles, caches: &Caches, now: DateTime<Utc>) -> Option<String> {
+    let Base::Profile { profile, kind: ProfileKind::Sso } = base else { return None };
+    let path = sso_token_path(&caches.home.as_deref()?.join(".aws"), sso_cache_id(profiles, profile)?);
+    let token = serde_json::from_str::<SsoToken>(&read(&path)?).ok()?;
+    let expires = parse_time(&token.expires_at).filter(|t| *t <= now)?;
+    Some(format!("the SSO sign-in of profile {profile} expired at {} and could not be renewed", iso(expires)))
 }
 
 /// `<dir>/<sha256 of the login_session ARN>.json`, as the AWS CLI and aws-config name it.
@@ -293,6 +314,28 @@ login_session = arn:aws:iam::111111111111:user/dev
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).is_err());
         write(&dir, &corp, "{not json");
         assert!(check_sign_in(&sso("modern"), &p, &caches, now).unwrap_err().message().contains("cannot be read"));
+    }
+
+    #[test]
+    fn a_token_still_expired_after_the_attempt_was_not_renewed() {
+        let home = tempfile::tempdir().unwrap();
+        let caches = Caches { home: Some(home.path().to_path_buf()), login_dir: None };
+        let p = profiles(CONFIG);
+        let now = Utc::now();
+        assert_eq!(unrenewed_sso_sign_in(&sso("modern"), &p, &caches, now), None, "no token file");
+        let dir = home.path().join(".aws/sso/cache");
+        let corp = format!("{}.json", hex::encode(sha1::Sha1::digest(b"corp")));
+        let expired = iso(now - chrono::Duration::hours(1));
+        write(&dir, &corp, &format!(r#"{{"accessToken":"t","expiresAt":"{expired}","refreshToken":"r"}}"#));
+        assert_eq!(
+            unrenewed_sso_sign_in(&sso("modern"), &p, &caches, now).unwrap(),
+            format!("the SSO sign-in of profile modern expired at {expired} and could not be renewed")
+        );
+        let renewed = iso(now + chrono::Duration::hours(1));
+        write(&dir, &corp, &format!(r#"{{"accessToken":"t2","expiresAt":"{renewed}"}}"#));
+        assert_eq!(unrenewed_sso_sign_in(&sso("modern"), &p, &caches, now), None, "renewed");
+        let login = Base::Profile { profile: "console".into(), kind: ProfileKind::Login };
+        assert_eq!(unrenewed_sso_sign_in(&login, &p, &caches, now), None, "not SSO");
     }
 
     #[test]
