@@ -10,6 +10,7 @@ const { spawnSync } = require('node:child_process')
 const { VENV } = require('../scripts/setup')
 const { MAX_NODE_BYTES, PLATFORMS } = require('../scripts/platforms')
 const { expectedMacos } = require('../scripts/check-binary')
+const { crossHost } = require('../scripts/setup-cross')
 
 const ROOT = path.resolve(__dirname, '..')
 const CHECK = path.join(ROOT, 'scripts', 'check-binary.js')
@@ -48,10 +49,16 @@ test('the Linux and Windows binaries npm test built pass the checks of a dev bui
     const f = path.join(ROOT, 'target', 'cross-quick', p.key, `cdk-mfa-rs.${p.key}.node`)
     if (fs.existsSync(f)) files.push(f)
   }
+  if (crossHost()) {
+    // npm test's quick cross builds: a PE and an arm64 ELF besides the x64 one.
+    t.true(files.some((f) => f.endsWith('cdk-mfa-rs.win32-x64-msvc.node')), 'the win32 build npm test makes')
+    t.true(files.some((f) => f.endsWith('cdk-mfa-rs.linux-arm64-gnu.node')), 'the linux-arm64-gnu build npm test makes')
+  }
   const r = check(files, '--dev')
   t.is(r.code, 0, r.out + r.err)
   t.is(r.out.trim().split('\n').length, files.length)
   t.regex(r.out, /^cdk-mfa-rs\.linux-x64-gnu\.node {2}\d+ bytes .* ELF x64, glibc >= 2\.\d+ {2}OK$/m)
+  if (crossHost()) t.regex(r.out, /^cdk-mfa-rs\.win32-x64-msvc\.node {2}\d+ bytes .* PE x64 {2}OK$/m)
 })
 
 test('the dev build npm test made, checked as a release build, fails: over 8 MiB', (t) => {
