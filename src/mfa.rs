@@ -43,10 +43,15 @@ impl CodeSources {
         CodeSources { method, ..Default::default() }
     }
 
+    /// Was CDK_MFA_CODE set and already used (then it cannot serve this code)?
+    fn env_code_spent(&self) -> bool {
+        self.env_code_used.load(Ordering::SeqCst)
+    }
+
     /// `waiting`: who waits for this code ("account … (profile …)"), named in a dialog.
     pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>, waiting: Vec<String>) -> Result<Code> {
         if let Some(e) = self.gave_up.lock().unwrap().clone() {
-            return Err(prompt::error(e, &mfa.serial, &mfa.profile));
+            return Err(prompt::error(e, &mfa.serial, &mfa.profile, self.env_code_spent()));
         }
         if let Some(code) = std::env::var("CDK_MFA_CODE").ok().filter(|c| !c.trim().is_empty()) {
             if !self.env_code_used.swap(true, Ordering::SeqCst) {
@@ -64,10 +69,12 @@ impl CodeSources {
             return run_mfa_process(cmd, mfa).await.map(|value| Code { value, source: Source::Process });
         }
         let serial = mfa.serial.clone();
+        let profile = mfa.profile.clone();
         let note = retry_note.map(str::to_string);
         let method = self.method;
         let answer = tokio::task::spawn_blocking(move || {
-            let request = prompt::Request { serial: &serial, waiting: &waiting, note: note.as_deref() };
+            let request =
+                prompt::Request { serial: &serial, profile: &profile, waiting: &waiting, note: note.as_deref() };
             prompt::ask_code(method, &request, is_valid_code)
         })
         .await
@@ -76,7 +83,7 @@ impl CodeSources {
             *self.gave_up.lock().unwrap() = Some(e.clone());
         }
         answer
-            .map_err(|e| prompt::error(e, &mfa.serial, &mfa.profile))
+            .map_err(|e| prompt::error(e, &mfa.serial, &mfa.profile, self.env_code_spent()))
             .map(|value| Code { value, source: Source::Prompt })
     }
 }

@@ -1,5 +1,5 @@
-//! Configuration + AWS profiles → a flat, printable plan: base credentials, an optional MFA
-//! device, then a chain of role steps. Building a plan needs no network; `resolver` executes it.
+//! Configuration + AWS profiles → a flat, printable plan: base credentials, the MFA devices of
+//! the chain, then a chain of role steps. Building a plan needs no network; `resolver` executes it.
 
 use std::fmt;
 
@@ -75,14 +75,17 @@ pub struct Mfa {
     /// The profile that declares `mfa_serial`.
     pub profile: String,
     pub mfa_process: Option<String>,
-    /// With the per-role strategy, the step that sends SerialNumber + TokenCode.
+    /// The step it enters at: its AssumeRole sends SerialNumber + TokenCode, or (first step,
+    /// session strategy) it is assumed with a GetSessionToken session of this device.
     pub step: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub base: Base,
-    pub mfa: Option<Mfa>,
+    /// The MFA devices of the chain, from the base upwards: each device once (where it enters
+    /// first), at most one per step. Empty: no MFA anywhere.
+    pub mfa: Vec<Mfa>,
     pub steps: Vec<RoleStep>,
     pub region: String,
     /// Whose `endpoint_url` / `services` settings apply to our STS calls.
@@ -107,13 +110,30 @@ impl fmt::Display for Plan {
             }
             Base::DefaultChain => write!(f, "default credential chain")?,
         }
-        if let Some(m) = &self.mfa {
+        for m in &self.mfa {
             write!(f, " | MFA {} (from profile {})", m.serial, m.profile)?;
         }
         for s in &self.steps {
             write!(f, " → {}", s.role_arn)?;
         }
         write!(f, " [region {}]", self.region)
+    }
+}
+
+impl Plan {
+    /// The MFA device that enters the chain at step `i`.
+    pub fn mfa_at(&self, i: usize) -> Option<&Mfa> {
+        self.mfa.iter().find(|m| m.step == i)
+    }
+
+    /// The device that entered last at or below step `i` (what a cache label names).
+    pub fn mfa_below(&self, i: usize) -> Option<&Mfa> {
+        self.mfa.iter().rev().find(|m| m.step <= i)
+    }
+
+    /// The device of the first step: the only one a GetSessionToken session can serve.
+    pub fn first_mfa(&self) -> Option<&Mfa> {
+        self.mfa_at(0)
     }
 }
 
@@ -291,26 +311,41 @@ fn walk(profiles: &Profiles, start: &str) -> Result<Walk> {
     Ok(Walk { base, steps, step_profiles })
 }
 
-/// The MFA device of a chain: the one nearest the base, on the base profile (aws-vault style,
-/// applies to the first role) or on a role profile (applies to that role).
-fn find_mfa(profiles: &Profiles, w: &Walk) -> Result<Option<Mfa>> {
-    let mut candidates: Vec<(String, usize)> = Vec::new();
-    if let Some(p) = w.base.profile() {
-        candidates.push((p.to_string(), 0));
-    }
-    for (i, p) in w.step_profiles.iter().enumerate() {
-        candidates.push((p.clone(), i));
-    }
-    for (k, (profile, step)) in candidates.iter().enumerate() {
-        if let Some(serial) = prop(profiles, profile, "mfa_serial") {
-            check_mfa_serial(profile, serial)?;
-            // mfa_process: on the same profile, else inherited from a profile below it.
-            let mfa_process =
-                candidates[..=k].iter().rev().find_map(|(p, _)| prop(profiles, p, "mfa_process")).map(str::to_string);
-            return Ok(Some(Mfa { serial: serial.to_string(), mfa_process, profile: profile.clone(), step: *step }));
+/// The MFA devices of a chain, as the AWS CLI applies them: each role profile's own
+/// `mfa_serial` goes with its own AssumeRole. The base profile's `mfa_serial` applies to the
+/// first role when that role's profile declares none (aws-vault style: a GetSessionToken
+/// device). A device declared again higher up has already entered below: one code serves it.
+fn find_mfa(profiles: &Profiles, w: &Walk) -> Result<Vec<Mfa>> {
+    let serial_of = |p: &str| prop(profiles, p, "mfa_serial");
+    // (profile, step) from the base upwards.
+    let mut levels: Vec<(&str, usize)> = Vec::new();
+    if let Some(base) = w.base.profile() {
+        // A first role declaring another device than its base: its own wins (as the AWS CLI
+        // and aws-vault do); the same device stays the base's (one GetSessionToken serves it).
+        let first = w.step_profiles.first().and_then(|p| serial_of(p));
+        if first.is_none() || first == serial_of(base) {
+            levels.push((base, 0));
         }
     }
-    Ok(None)
+    levels.extend(w.step_profiles.iter().enumerate().map(|(i, p)| (p.as_str(), i)));
+    let mut devices: Vec<Mfa> = Vec::new();
+    for (k, &(profile, step)) in levels.iter().enumerate() {
+        let Some(serial) = serial_of(profile) else { continue };
+        check_mfa_serial(profile, serial)?;
+        if devices.iter().any(|d| d.serial == serial) {
+            continue;
+        }
+        // mfa_process: on the same profile, else inherited from a profile below it that names no
+        // other device (another device's command prints that device's codes).
+        let mfa_process = levels[..=k]
+            .iter()
+            .rev()
+            .filter(|(p, _)| serial_of(p).is_none_or(|s| s == serial))
+            .find_map(|(p, _)| prop(profiles, p, "mfa_process"))
+            .map(str::to_string);
+        devices.push(Mfa { serial: serial.to_string(), mfa_process, profile: profile.to_string(), step });
+    }
+    Ok(devices)
 }
 
 pub struct PlanInputs<'a> {
@@ -358,7 +393,7 @@ fn plan_for_convention(inputs: &PlanInputs<'_>, ar: &AssumeRoleConfig, account: 
             let mfa = find_mfa(inputs.profiles, &w)?;
             (w.base, w.steps, mfa, prop(inputs.profiles, src, "region"))
         }
-        None => (Base::DefaultChain, Vec::new(), None, None),
+        None => (Base::DefaultChain, Vec::new(), Vec::new(), None),
     };
     let region = ar.region.clone().unwrap_or_else(|| region_from(profile_region, inputs.env));
     let role_arn = arn::role_arn(ar.role_name(mode), account, &region);
@@ -403,6 +438,11 @@ pub(crate) mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    fn only(devices: &[Mfa]) -> &Mfa {
+        assert_eq!(devices.len(), 1, "{devices:?}");
+        &devices[0]
     }
 
     fn config(maps: &[(&str, &str)], assume_role: Option<AssumeRoleConfig>) -> PluginConfig {
@@ -456,7 +496,7 @@ region = eu-central-1
             Base::StaticKeys { profile: "base".into(), access_key_id: "AKIABASE".into(), temporary: false }
         );
         assert!(p.steps.is_empty());
-        assert_eq!(p.mfa, None);
+        assert!(p.mfa.is_empty());
         assert_eq!(p.region, "eu-west-1");
         assert_eq!(p.to_string(), "static long-term keys of profile base [region eu-west-1]");
     }
@@ -470,7 +510,7 @@ region = eu-central-1
         assert_eq!(p.steps[0].duration_seconds, Some(1800));
         assert_eq!(p.steps[1].role_arn, "arn:aws:iam::333333333333:role/top");
         assert_eq!(p.steps[1].session_name.as_deref(), Some("me-top"));
-        let mfa = p.mfa.clone().unwrap();
+        let mfa = only(&p.mfa).clone();
         assert_eq!(
             (mfa.serial.as_str(), mfa.profile.as_str(), mfa.step),
             ("arn:aws:iam::111111111111:mfa/me", "middle", 0)
@@ -491,10 +531,70 @@ region = eu-central-1
             "r",
         )
         .unwrap();
-        let mfa = p.mfa.unwrap();
+        let mfa = only(&p.mfa);
         assert_eq!(mfa.profile, "src");
         assert_eq!(mfa.step, 0);
         assert_eq!(mfa.mfa_process.as_deref(), Some("echo 123456"));
+    }
+
+    /// `top` (role B) → `mid` (role A) → `base` (keys), with the given extra lines per profile.
+    fn chain(base: &str, mid: &str, top: &str) -> String {
+        format!(
+            "[profile base]\naws_access_key_id=A\naws_secret_access_key=s\n{base}\n\
+             [profile mid]\nrole_arn=arn:aws:iam::111111111111:role/A\nsource_profile=base\n{mid}\n\
+             [profile top]\nrole_arn=arn:aws:iam::222222222222:role/B\nsource_profile=mid\n{top}\n"
+        )
+    }
+
+    const X: &str = "arn:aws:iam::999999999999:mfa/x";
+    const Y: &str = "arn:aws:iam::999999999999:mfa/y";
+
+    fn devices(p: &Plan) -> Vec<(&str, &str, usize, Option<&str>)> {
+        p.mfa.iter().map(|m| (m.serial.as_str(), m.profile.as_str(), m.step, m.mfa_process.as_deref())).collect()
+    }
+
+    #[test]
+    fn two_devices_in_a_chain_each_enter_at_the_role_of_their_profile() {
+        let cfg = chain("", &format!("mfa_serial={Y}\nmfa_process=echo 111111"), &format!("mfa_serial={X}"));
+        let p = plan(&cfg, "top").unwrap();
+        // Before: only Y (the device nearest the base); top's X was dropped.
+        assert_eq!(devices(&p), [(Y, "mid", 0, Some("echo 111111")), (X, "top", 1, None)]);
+        assert_eq!((p.mfa_at(1).unwrap().serial.as_str(), p.mfa_below(1).unwrap().serial.as_str()), (X, X));
+        assert_eq!((p.first_mfa().unwrap().serial.as_str(), p.mfa_below(0).unwrap().serial.as_str()), (Y, Y));
+        assert!(p.to_string().contains(&format!("| MFA {Y} (from profile mid) | MFA {X} (from profile top) →")), "{p}");
+        // mid alone: the same first device at the same step (its cached role A serves top).
+        assert_eq!(devices(&plan(&cfg, "mid").unwrap()), [(Y, "mid", 0, Some("echo 111111"))]);
+        // A device on the base and another on the top role: both.
+        let p = plan(&chain(&format!("mfa_serial={Y}"), "", &format!("mfa_serial={X}")), "top").unwrap();
+        assert_eq!(devices(&p), [(Y, "base", 0, None), (X, "top", 1, None)]);
+        // Only the top role declares one: it enters there, whatever sits below (the issue-12.4 case).
+        let p = plan(&chain("", "", &format!("mfa_serial={X}\nmfa_process=echo 222222")), "top").unwrap();
+        assert_eq!(devices(&p), [(X, "top", 1, Some("echo 222222"))]);
+        assert_eq!(p.mfa_below(0), None);
+    }
+
+    #[test]
+    fn one_device_declared_at_several_levels_enters_once_nearest_the_base() {
+        let both = chain("", &format!("mfa_serial={X}"), &format!("mfa_serial={X}"));
+        assert_eq!(devices(&plan(&both, "top").unwrap()), [(X, "mid", 0, None)]);
+        let all = chain(
+            &format!("mfa_serial={X}\nmfa_process=echo 1"),
+            &format!("mfa_serial={X}"),
+            &format!("mfa_serial={X}"),
+        );
+        assert_eq!(devices(&plan(&all, "top").unwrap()), [(X, "base", 0, Some("echo 1"))]);
+        // The common single-device chain is as before: the base's device, for the first role.
+        let base_only = chain(&format!("mfa_serial={X}"), "", "");
+        assert_eq!(devices(&plan(&base_only, "top").unwrap()), [(X, "base", 0, None)]);
+    }
+
+    #[test]
+    fn a_first_role_declaring_another_device_than_its_base_uses_its_own() {
+        // As the AWS CLI (the role's mfa_serial goes on its AssumeRole) and aws-vault (no
+        // GetSessionToken when the serials differ) do; before, the base's Y won and X was dropped.
+        let cfg = chain(&format!("mfa_serial={Y}\nmfa_process=echo base-device"), &format!("mfa_serial={X}"), "");
+        assert_eq!(devices(&plan(&cfg, "mid").unwrap()), [(X, "mid", 0, None)], "Y's mfa_process prints Y's codes");
+        assert_eq!(devices(&plan(&cfg, "base").unwrap()), [(Y, "base", 0, Some("echo base-device"))]);
     }
 
     #[test]
@@ -588,7 +688,7 @@ mfa_serial = arn:aws:iam::111111111111:mfa/dev
         let role = plan(cfg, "admin").unwrap();
         assert_eq!(role.base.long_term_hint(), Some(false));
         assert_eq!(role.steps[0].role_arn, "arn:aws:iam::222222222222:role/Admin");
-        let mfa = role.mfa.unwrap();
+        let mfa = only(&role.mfa);
         assert_eq!((mfa.profile.as_str(), mfa.step), ("admin", 0));
         assert_eq!(role.source, "login session of profile console");
         let p = profiles(cfg);
@@ -709,7 +809,7 @@ source_profile = selfie
         let inputs = PlanInputs { config: &c, profiles: &p, env: &no_env };
         let plan = plan_for(&inputs, "555555555555", Mode::Read).unwrap().unwrap();
         assert_eq!(plan.steps[0].role_arn, "arn:aws-cn:iam::555555555555:role/cdk-readOnlyRole");
-        assert_eq!(plan.mfa.unwrap().step, 0);
+        assert_eq!(only(&plan.mfa).step, 0);
         assert_eq!(plan.region, "cn-north-1");
     }
 }

@@ -56,6 +56,21 @@ struct Run<'a> {
     base_id: String,
 }
 
+impl<'a> Run<'a> {
+    fn new(plan: &'a Plan, profiles: &'a Profiles) -> Run<'a> {
+        Run {
+            plan,
+            profiles,
+            sts: StsTarget::new(
+                plan.endpoint_profile.as_deref(),
+                &plan.region,
+                profiles.sts_endpoint(plan.endpoint_profile.as_deref(), &crate::env_var),
+            ),
+            base_id: base::base_identity(&plan.base),
+        }
+    }
+}
+
 impl Resolver {
     pub fn new(settings: Settings, cache: Option<DiskCache>, warn: Box<dyn Fn(&str) + Send + Sync>) -> Resolver {
         Resolver {
@@ -83,18 +98,9 @@ impl Resolver {
 
     /// `who` names the requester in a dialog: "account 111111111111 (profile dev)".
     pub async fn resolve(&self, plan: &Plan, profiles: &Profiles, who: &str) -> Result<Creds> {
-        let _waiting = plan.mfa.as_ref().map(|m| self.wait_for_code(&m.serial, who));
-        let run = Run {
-            plan,
-            profiles,
-            sts: StsTarget::new(
-                plan.endpoint_profile.as_deref(),
-                &plan.region,
-                profiles.sts_endpoint(plan.endpoint_profile.as_deref(), &crate::env_var),
-            ),
-            base_id: base::base_identity(&plan.base),
-        };
-        match (plan.steps.len(), &plan.mfa) {
+        let _waiting: Vec<Waiting<'_>> = plan.mfa.iter().map(|m| self.wait_for_code(&m.serial, who)).collect();
+        let run = Run::new(plan, profiles);
+        match (plan.steps.len(), plan.first_mfa()) {
             (0, None) => self.base(&run).await,
             // A profile with keys and mfa_serial but no role: its MFA session is the result.
             (0, Some(mfa)) => self.mfa_session(&run, mfa).await,
@@ -116,13 +122,13 @@ impl Resolver {
         )
     }
 
-    /// Key of role step `i`: everything below it (by the previous key), the MFA device when MFA
-    /// enters at this step (so that a role assumed with MFA never serves one without, and back),
-    /// the role and its options.
+    /// Key of role step `i`: everything below it (by the previous key, so every device that
+    /// entered below), the MFA device entering at this step (so that a role assumed with MFA
+    /// never serves one without, and back), the role and its options.
     fn step_key(&self, run: &Run<'_>, i: usize) -> Key {
         let below = if i == 0 { run.base_id.clone() } else { self.step_key(run, i - 1).hash };
         let s = &run.plan.steps[i];
-        let serial = run.plan.mfa.as_ref().filter(|m| m.step == i).map_or("", |m| m.serial.as_str());
+        let serial = run.plan.mfa_at(i).map_or("", |m| m.serial.as_str());
         Key::new(
             Kind::Role,
             &[
@@ -257,21 +263,15 @@ impl Resolver {
     fn step<'a>(&'a self, run: &'a Run<'a>, i: usize) -> Fut<'a> {
         Box::pin(async move {
             let step = &run.plan.steps[i];
-            let label = Label {
-                profile: step.profile.clone().or_else(|| run.plan.endpoint_profile.clone()),
-                // Only where MFA entered at or below this step (the same entry serves a plan
-                // without MFA otherwise).
-                mfa_serial: run.plan.mfa.as_ref().filter(|m| m.step <= i).map(|m| m.serial.clone()),
-                role_arn: Some(step.role_arn.clone()),
-            };
-            self.cached(self.step_key(run, i), label, || {
+            self.cached(self.step_key(run, i), step_label(run.plan, i), || {
                 Box::pin(async move {
-                    // MFA enters at the step of the profile that declares it, as the step key
-                    // says. Only a first role can sit on a GetSessionToken session (STS refuses
-                    // it to role credentials); a role whose source is itself a role gets
-                    // SerialNumber + TokenCode on its own AssumeRole, as the AWS CLI does,
-                    // whatever the strategy. Deciding the strategy may resolve the base.
-                    let mfa_here = run.plan.mfa.as_ref().filter(|m| m.step == i);
+                    // Each device enters at the step of the profile that declares it, as the
+                    // step key says. Only a first role can sit on a GetSessionToken session (STS
+                    // refuses it to role credentials); a role whose source is itself a role gets
+                    // SerialNumber + TokenCode of its own device on its own AssumeRole, as the
+                    // AWS CLI does, whatever the strategy. Deciding the strategy may resolve the
+                    // base.
+                    let mfa_here = run.plan.mfa_at(i);
                     let session = match mfa_here {
                         Some(mfa) if i == 0 && self.use_session(run).await? => Some(mfa),
                         _ => None,
@@ -334,6 +334,17 @@ impl Resolver {
     }
 }
 
+/// What the cache entry of role step `i` is for: its role, its profile, and the device that
+/// entered last at or below it, if any (the key records them all).
+fn step_label(plan: &Plan, i: usize) -> Label {
+    let step = &plan.steps[i];
+    Label {
+        profile: step.profile.clone().or_else(|| plan.endpoint_profile.clone()),
+        mfa_serial: plan.mfa_below(i).map(|m| m.serial.clone()),
+        role_arn: Some(step.role_arn.clone()),
+    }
+}
+
 /// One entry of `Resolver::waiting`, removed when the request is done.
 struct Waiting<'a> {
     resolver: &'a Resolver,
@@ -346,5 +357,58 @@ impl Drop for Waiting<'_> {
         if let Some(i) = all.iter().position(|e| *e == self.entry) {
             all.remove(i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PluginConfig;
+    use crate::plan::{plan_for_profile, PlanInputs};
+
+    const X: &str = "arn:aws:iam::999999999999:mfa/x";
+    const Y: &str = "arn:aws:iam::999999999999:mfa/y";
+
+    fn resolver() -> Resolver {
+        let settings =
+            Settings { mfa_session_seconds: 43_200, strategy: MfaStrategy::Auto, prompt: prompt::Method::None };
+        Resolver::new(settings, None, Box::new(|_| {}))
+    }
+
+    /// `top` (role B, `top_extra`) → `mid` (role A, device Y) → `base` (long-term keys).
+    fn plan(name: &str, top_extra: &str) -> (Plan, Profiles) {
+        let profiles = crate::plan::tests::profiles(&format!(
+            "[profile base]\naws_access_key_id=AKIABASE\naws_secret_access_key=s\n\
+             [profile mid]\nrole_arn=arn:aws:iam::111111111111:role/A\nsource_profile=base\nmfa_serial={Y}\n\
+             [profile top]\nrole_arn=arn:aws:iam::222222222222:role/B\nsource_profile=mid\n{top_extra}\n"
+        ));
+        let config = PluginConfig::default();
+        let inputs = PlanInputs { config: &config, profiles: &profiles, env: &|_| None };
+        (plan_for_profile(&inputs, name).unwrap(), profiles)
+    }
+
+    /// The cache key and label of step `i`, as `cached` uses them.
+    fn entry(r: &Resolver, (plan, profiles): &(Plan, Profiles), i: usize) -> (Key, Label) {
+        let label = step_label(plan, i);
+        (r.step_key(&Run::new(plan, profiles), i).bound_to(&label), label)
+    }
+
+    #[test]
+    fn role_entries_record_each_device_of_the_chain() {
+        let r = resolver();
+        let mid = plan("mid", "");
+        let top_x = plan("top", &format!("mfa_serial={X}"));
+        let top_plain = plan("top", "");
+        let top_y = plan("top", &format!("mfa_serial={Y}"));
+        // Role A assumed with Y for `mid` serves `top` (X or not): the same device entered there.
+        assert_eq!(entry(&r, &mid, 0), entry(&r, &top_x, 0));
+        assert_eq!(entry(&r, &top_plain, 0), entry(&r, &top_x, 0));
+        // Role B assumed with X is not role B assumed with Y alone (before, they were one entry).
+        let (b_x, b_x_label) = entry(&r, &top_x, 1);
+        let (b_plain, b_plain_label) = entry(&r, &top_plain, 1);
+        assert_ne!(b_x, b_plain);
+        assert_eq!((b_x_label.mfa_serial.as_deref(), b_plain_label.mfa_serial.as_deref()), (Some(X), Some(Y)));
+        // Y declared again on top has entered below: the same role B as without it.
+        assert_eq!(entry(&r, &top_y, 1), entry(&r, &top_plain, 1));
     }
 }

@@ -195,15 +195,16 @@ pub(super) async fn doctor() -> CliResult<()> {
         // MFA devices (each once): where their codes come from here.
         let mut devices: BTreeMap<String, Vec<&Plan>> = BTreeMap::new();
         for plan in &plans {
-            if let Some(mfa) = &plan.mfa {
+            for mfa in &plan.mfa {
                 devices.entry(mfa.serial.clone()).or_default().push(plan);
             }
         }
         for (serial, plans) in devices {
             let names: BTreeSet<&str> =
-                plans.iter().filter_map(|p| p.mfa.as_ref()).map(|m| m.profile.as_str()).collect();
+                plans.iter().flat_map(|p| &p.mfa).filter(|m| m.serial == serial).map(|m| m.profile.as_str()).collect();
             let names = names.into_iter().collect::<Vec<_>>().join(", ");
-            let process = plans.iter().filter_map(|p| p.mfa.as_ref()?.mfa_process.clone()).next();
+            let process =
+                plans.iter().flat_map(|p| &p.mfa).filter(|m| m.serial == serial).find_map(|m| m.mfa_process.clone());
             let cached = plans
                 .iter()
                 .filter_map(|p| mfa_session_entry(p, entries.iter()).or_else(|| session_entry(p, entries.iter())))

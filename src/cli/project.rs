@@ -108,7 +108,7 @@ impl Project {
 /// The cache entry holding a plan's final credentials (the latest, if several).
 pub(super) fn session_entry<'a>(plan: &Plan, entries: impl Iterator<Item = &'a Entry>) -> Option<&'a Entry> {
     let matches = |e: &&Entry| -> bool {
-        match (plan.steps.last(), &plan.mfa) {
+        match (plan.steps.last(), plan.first_mfa()) {
             (Some(step), _) => {
                 e.kind == Kind::Role
                     && e.label.role_arn.as_deref() == Some(step.role_arn.as_str())
@@ -128,6 +128,6 @@ fn is_mfa_session_of(e: &Entry, plan: &Plan, serial: &str) -> bool {
 }
 
 pub(super) fn mfa_session_entry<'a>(plan: &Plan, entries: impl Iterator<Item = &'a Entry>) -> Option<&'a Entry> {
-    let serial = plan.mfa.as_ref()?.serial.clone();
+    let serial = plan.first_mfa()?.serial.clone();
     entries.filter(|e| is_mfa_session_of(e, plan, &serial)).max_by_key(|e| e.credentials.expiration)
 }

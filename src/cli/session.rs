@@ -143,7 +143,7 @@ pub(super) async fn login(opts: &Opts) -> CliResult<()> {
 
 /// What `login` did for one plan; `stored` says whether the session really went to disk.
 fn login_result(plan: &Plan, c: &Creds, stored: bool) -> String {
-    let ours = plan.mfa.is_some() || !plan.steps.is_empty();
+    let ours = !plan.mfa.is_empty() || !plan.steps.is_empty();
     match c.expiration {
         Some(t) if ours && stored => format!("session cached, expires {}", when(t)),
         Some(t) if ours => format!(

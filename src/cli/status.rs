@@ -42,7 +42,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
     let every = p.config.assume_role.as_ref().filter(|ar| ar.accounts == Accounts::All);
     let entries: Vec<&Entry> = p.valid_entries().collect();
     let serials: BTreeSet<String> =
-        rows.iter().filter_map(|r| r.plan.as_ref().ok()?.mfa.as_ref().map(|m| m.serial.clone())).collect();
+        rows.iter().filter_map(|r| r.plan.as_ref().ok()).flat_map(|p| p.mfa.iter().map(|m| m.serial.clone())).collect();
     let mut mfa_sessions: Vec<&Entry> = entries
         .iter()
         .copied()
@@ -76,7 +76,9 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
                         o["target"] = json!(plan.target);
                         o["source"] = json!(plan.source);
                         o["roleArn"] = json!(plan.steps.last().map(|s| s.role_arn.clone()));
-                        o["mfaSerial"] = json!(plan.mfa.as_ref().map(|m| m.serial.clone()));
+                        // The first device; a chain may hold more (mfaSerials, from the base up).
+                        o["mfaSerial"] = json!(plan.mfa.first().map(|m| m.serial.clone()));
+                        o["mfaSerials"] = json!(plan.mfa.iter().map(|m| m.serial.clone()).collect::<Vec<_>>());
                         o["plan"] = json!(plan.to_string());
                         o["session"] = session_json(session_entry(plan, entries.iter().copied()));
                         o["error"] = Value::Null;
@@ -152,7 +154,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
             Ok(plan) => {
                 let cached = match (
                     session_entry(plan, entries.iter().copied()),
-                    plan.mfa.is_some() || !plan.steps.is_empty(),
+                    !plan.mfa.is_empty() || !plan.steps.is_empty(),
                 ) {
                     (Some(e), _) => e.credentials.expiration.map_or("cached, no expiry".into(), when),
                     (None, true) => "not cached".to_string(),
@@ -162,7 +164,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
                     r.account.clone(),
                     modes,
                     format!("{} ({})", via(plan), plan.source),
-                    plan.mfa.as_ref().map_or("-".to_string(), |m| m.serial.clone()),
+                    devices(plan),
                     cached,
                 ]);
             }
@@ -179,7 +181,7 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
             src += &format!(" ({kind})");
         }
         let mfa = match other {
-            Ok(Some(plan)) => plan.mfa.map_or("-".to_string(), |m| m.serial),
+            Ok(Some(plan)) => devices(&plan),
             Ok(None) => "-".to_string(),
             Err(e) => {
                 errors.push(format!("  any other account: {e}\n"));
@@ -225,4 +227,12 @@ pub(super) async fn status(opts: &Opts) -> CliResult<()> {
     }
     print(&text);
     Ok(())
+}
+
+/// The MFA DEVICE column: every device of the chain, from the base up, or "-".
+fn devices(plan: &Plan) -> String {
+    if plan.mfa.is_empty() {
+        return "-".to_string();
+    }
+    plan.mfa.iter().map(|m| m.serial.as_str()).collect::<Vec<_>>().join(", ")
 }

@@ -65,9 +65,12 @@ pub enum PromptError {
     Io(String),
 }
 
-/// One question: the device, who is waiting for its code, and why we ask again (if we do).
+/// One question: the device, the profile declaring it, who is waiting for its code, and why we
+/// ask again (if we do).
 pub struct Request<'a> {
     pub serial: &'a str,
+    /// The AWS profile whose `mfa_serial` names the device (a chain may hold two devices).
+    pub profile: &'a str,
     /// "account 111111111111 (profile dev)", … (shown in a dialog; a terminal shows the serial only).
     pub waiting: &'a [String],
     /// Shown before the question: "STS rejected that code …".
@@ -134,12 +137,16 @@ pub fn availability(method: Method) -> Availability {
     }
 }
 
-/// The one-line error for a prompt that did not give a code. `profile` declares `mfa_serial`.
-pub fn error(e: PromptError, serial: &str, profile: &str) -> Error {
-    let other_sources = format!(
-        "set CDK_MFA_CODE to the current code, or add mfa_process = <command that prints the code> to profile \
-         {profile} in your AWS config"
-    );
+/// The one-line error for a prompt that did not give a code. `profile` declares `mfa_serial`;
+/// `env_code_spent`: CDK_MFA_CODE was set but already went to another STS call.
+pub fn error(e: PromptError, serial: &str, profile: &str, env_code_spent: bool) -> Error {
+    let mfa_process =
+        format!("add mfa_process = <command that prints the code> to profile {profile} in your AWS config");
+    let other_sources = if env_code_spent {
+        format!("CDK_MFA_CODE serves one STS call and went to an earlier one (a chain with two MFA devices needs two codes); {mfa_process}")
+    } else {
+        format!("set CDK_MFA_CODE to the current code, or {mfa_process}")
+    };
     Error::new(match e {
         PromptError::NoTerminal(_) => {
             format!("an MFA code for {serial} is needed but there is no terminal to ask on; {other_sources}")
@@ -181,16 +188,20 @@ mod tests {
     #[test]
     fn no_way_to_ask_names_serial_env_mfa_process_and_what_to_install() {
         let serial = "arn:aws:iam::111111111111:mfa/u";
-        let m = error(PromptError::NoTerminal("ENXIO".into()), serial, "p").to_string();
+        let m = error(PromptError::NoTerminal("ENXIO".into()), serial, "p", false).to_string();
         for needle in [serial, "no terminal", "CDK_MFA_CODE", "mfa_process", "profile p"] {
             assert!(m.contains(needle), "{m}");
         }
-        let m = error(PromptError::NoTerminalNorDialog("install zenity or kdialog".into()), serial, "p").to_string();
+        let m =
+            error(PromptError::NoTerminalNorDialog("install zenity or kdialog".into()), serial, "p", false).to_string();
         for needle in [serial, "no terminal", "CDK_MFA_CODE", "mfa_process", "install zenity or kdialog"] {
             assert!(m.contains(needle), "{m}");
         }
-        let m = error(PromptError::Off, serial, "p").to_string();
+        let m = error(PromptError::Off, serial, "p", false).to_string();
         assert!(m.contains("\"none\"") && m.contains("CDK_MFA_CODE"), "{m}");
+        let m = error(PromptError::NoTerminal("ENXIO".into()), serial, "top", true).to_string();
+        assert!(m.contains("went to an earlier one") && m.contains("mfa_process") && m.contains("profile top"), "{m}");
+        assert!(!m.contains("set CDK_MFA_CODE"), "{m}");
     }
 
     #[test]
@@ -202,7 +213,7 @@ mod tests {
 
     #[test]
     fn none_never_asks() {
-        let r = Request { serial: "s", waiting: &[], note: None };
+        let r = Request { serial: "s", profile: "p", waiting: &[], note: None };
         assert_eq!(ask_code(Method::None, &r, |_| true), Err(PromptError::Off));
     }
 }

@@ -63,6 +63,7 @@ impl DialogText {
         }
         lines.push("cdk-mfa-rs (AWS CDK) needs the current code of MFA device".to_string());
         lines.push(request.serial.to_string());
+        lines.push(format!("(mfa_serial of AWS profile {})", request.profile));
         let mut waiting: Vec<&str> = Vec::new();
         for w in request.waiting {
             if !waiting.contains(&w.as_str()) {
@@ -245,17 +246,22 @@ mod tests {
     #[test]
     fn text_names_product_serial_and_who_waits_once_each() {
         let waiting = ["account 111111111111 (profile mfa0)".to_string(), "account 111111111111 (profile mfa0)".into()];
-        let t = DialogText::new(&Request { serial: SERIAL, waiting: &waiting, note: None });
+        let t = DialogText::new(&Request { serial: SERIAL, profile: "mfa0", waiting: &waiting, note: None });
         assert_eq!(t.title, "cdk-mfa-rs: MFA code");
         assert!(t.message.contains(SERIAL), "{}", t.message);
+        assert!(t.message.contains("(mfa_serial of AWS profile mfa0)"), "{}", t.message);
         assert_eq!(t.message.matches("account 111111111111 (profile mfa0)").count(), 1, "{}", t.message);
         let many: Vec<String> = (0..9).map(|i| format!("account {i:012}")).collect();
-        let t =
-            DialogText::new(&Request { serial: SERIAL, waiting: &many, note: Some("cdk-mfa-rs: STS rejected that") });
+        let t = DialogText::new(&Request {
+            serial: SERIAL,
+            profile: "mfa0",
+            waiting: &many,
+            note: Some("cdk-mfa-rs: STS rejected that"),
+        });
         assert!(t.message.starts_with("STS rejected that\n"), "{}", t.message);
         assert!(t.message.contains("and 3 more"), "{}", t.message);
         let odd = ["account 1 (profile a\u{1b}]52;c;x\u{7}b)".to_string()];
-        let t = DialogText::new(&Request { serial: SERIAL, waiting: &odd, note: None });
+        let t = DialogText::new(&Request { serial: SERIAL, profile: "mfa0", waiting: &odd, note: None });
         assert!(t.message.contains("profile a\\x1b]52;c;x\\x07b"), "{}", t.message);
     }
 
@@ -264,7 +270,7 @@ mod tests {
         assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
         assert_eq!(wrap("averyveryverylongword x", 5), ["averyveryverylongword", "x"]);
         let note = "cdk-mfa-rs: STS rejected that code for arn:aws:iam::999999999999:mfa/dev-user (wrong, or already used); enter the next code (2 of 3 attempts left).";
-        let t = DialogText::new(&Request { serial: SERIAL, waiting: &[], note: Some(note) });
+        let t = DialogText::new(&Request { serial: SERIAL, profile: "mfa0", waiting: &[], note: Some(note) });
         let lines: Vec<&str> = t.message.lines().collect();
         assert!(lines[0].starts_with("STS rejected that code for"), "{}", t.message);
         assert!(lines.iter().all(|l| l.chars().count() <= WRAP_AT), "{}", t.message);

@@ -1,4 +1,4 @@
-//! The terminal prompt: "MFA token for <serial>: " on its own line of the controlling terminal
+//! The terminal prompt: "MFA token for <serial> (profile <p>): " on its own line of the controlling terminal
 //! (`/dev/tty` on unix, the console's `CONIN$`/`CONOUT$` on Windows), input hidden, a time limit.
 //! While it is on screen our own stderr lines are held back so they cannot land on its line.
 
@@ -24,7 +24,7 @@ pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
         os::tell(&printable(note, Lines::Escape))?;
     }
     let _hold = hold_stderr();
-    let prompt = format!("MFA token for {}: ", request.serial);
+    let prompt = format!("MFA token for {} (profile {}): ", request.serial, request.profile);
     os::read_hidden(&printable(&prompt, Lines::Escape), timeout())
 }
 
