@@ -197,7 +197,7 @@ test.serial('MFA laptop: sourceProfile with mfa_serial, no CDK_MFA_CODE → 1 pr
   t.is(first.exitCode, 0, first.transcript)
   t.is(first.prompts, 1, first.transcript)
   t.is((first.transcript.match(/MFA token for /g) || []).length, 1, 'exactly one prompt in the transcript')
-  t.regex(first.transcript, new RegExp(`MFA token for ${SERIAL.replace(/[/]/g, '\\/')}: `))
+  t.regex(first.transcript, new RegExp(`MFA token for ${SERIAL.replace(/[/]/g, '\\/')} \\(profile shared\\): `))
   t.false(first.transcript.includes(CODE), 'the code is not echoed')
   t.false(first.transcript.includes(SHARED_SECRET))
 

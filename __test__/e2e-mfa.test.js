@@ -66,10 +66,10 @@ test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessio
   t.is(gstCalls().length, 1)
   t.is(gstCalls()[0].tokenCode, '654321')
   // The prompt sits on its own line, readable, and the typed code is not echoed.
-  t.regex(first.transcript, /(^|\r?\n)MFA token for arn:aws:iam::999999999999:mfa\/dev-user: /)
+  t.regex(first.transcript, /(^|\r?\n)MFA token for arn:aws:iam::999999999999:mfa\/dev-user \(profile mfa\d\): /)
   t.false(first.transcript.includes('654321'))
   // Our own notices about other accounts wait until the prompt is answered.
-  t.notRegex(first.transcript, /MFA token for \S+: [^\r\n]*cdk-mfa-rs/)
+  t.notRegex(first.transcript, /MFA token for \S+ \(profile [^)]+\): [^\r\n]*cdk-mfa-rs/)
   t.false(first.transcript.includes(BASE_SECRET))
   for (const st of s.stacks) {
     const names = (await listStacks(suite.moto.url, st.account)).map((x) => `${x.name}:${x.status}`)

@@ -76,6 +76,97 @@ for (const strategy of ['auto', 'session', 'per-role']) {
   })
 }
 
+// ─── item 4b: two MFA devices in one chain ──────────────────────────────────────────────────────
+
+const SERIAL_X = 'arn:aws:iam::999999999999:mfa/device-x'
+const SERIAL_Y = 'arn:aws:iam::999999999999:mfa/device-y'
+
+/** `top` (role B, `topLines`) → `mid` (role A, `midLines`) → `base` (long-term keys). */
+function twoLevelWorld(strategy, midLines, topLines) {
+  return suite.world({
+    config:
+      `[profile base]\nregion = us-east-1\n` +
+      `[profile mid]\nrole_arn = ${ROLE_A}\nsource_profile = base\n${midLines.join('\n')}\n` +
+      `[profile top]\nrole_arn = ${ROLE_B}\nsource_profile = mid\n${topLines.join('\n')}\n`,
+    credentials: BASE_KEYS,
+    project: { 'cdkmultiprofileplugin.json': { awsProfiles: { [A1]: 'mid', [A2]: 'top' }, mfaStrategy: strategy } },
+  })
+}
+
+/** An mfa_process printing `code` that counts its runs in `file`. */
+const countingProcess = (file, code) => `mfa_process = echo run >> '${file}'; echo ${code}`
+const runs = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0)
+
+for (const strategy of ['auto', 'session', 'per-role']) {
+  test.serial(`item 4b (${strategy}): top (device X) → mid (device Y) → keys: each AssumeRole carries its own profile's device, one code each`, async (t) => {
+    suite.stub.setFaults({ mfaRequiredRoles: [ROLE_B] })
+    const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'two-devices-'))
+    const [countX, countY] = [path.join(root, 'x'), path.join(root, 'y')]
+    const w = twoLevelWorld(
+      strategy,
+      [`mfa_serial = ${SERIAL_Y}`, countingProcess(countY, '111111')],
+      [`mfa_serial = ${SERIAL_X}`, countingProcess(countX, '222222')],
+    )
+    const opts = { env: envFor(w), cwd: w.cwd }
+    const top = await cli(['credential-process', '--profile', 'top'], opts)
+    t.is(top.code, 0, top.stderr)
+    // Device Y enters under role A (a GetSessionToken session with long-term keys, unless per-role);
+    // role B is assumed from role A with device X's own code. Before: B went without X (AccessDenied here).
+    const underA = strategy === 'per-role' ? [`AssumeRole ${ROLE_A} MFA ${SERIAL_Y} 111111`] : [`GetSessionToken MFA ${SERIAL_Y} 111111`, `AssumeRole ${ROLE_A} no MFA`]
+    t.deepEqual(calls(), [...underA, `AssumeRole ${ROLE_B} MFA ${SERIAL_X} 222222`])
+    t.deepEqual([runs(countY), runs(countX)], [1, 1], 'one code per device')
+
+    // Cached: `top` again and `mid` (the same role A, assumed with Y) need no STS call and no code.
+    suite.stub.clearCalls()
+    for (const profile of ['top', 'mid']) {
+      const again = await cli(['credential-process', '--profile', profile], opts)
+      t.is(again.code, 0, again.stderr)
+    }
+    t.deepEqual(calls(), [])
+    t.deepEqual([runs(countY), runs(countX)], [1, 1])
+  })
+}
+
+test.serial('item 4b: the same device declared on top and mid enters once: one code for the chain, and the session serves it', async (t) => {
+  for (const strategy of ['auto', 'per-role']) {
+    suite.stub.clearCalls()
+    suite.stub.usedCodes.clear()
+    const root = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'one-device-'))
+    const count = path.join(root, 'y')
+    const w = twoLevelWorld(strategy, [`mfa_serial = ${SERIAL_Y}`, countingProcess(count, '111111')], [`mfa_serial = ${SERIAL_Y}`])
+    const top = await cli(['credential-process', '--profile', 'top'], { env: envFor(w), cwd: w.cwd })
+    t.is(top.code, 0, top.stderr)
+    const underA = strategy === 'per-role' ? [`AssumeRole ${ROLE_A} MFA ${SERIAL_Y} 111111`] : [`GetSessionToken MFA ${SERIAL_Y} 111111`, `AssumeRole ${ROLE_A} no MFA`]
+    t.deepEqual(calls(), [...underA, `AssumeRole ${ROLE_B} no MFA`], strategy)
+    t.is(runs(count), 1, strategy)
+  }
+})
+
+test.serial('item 4b: on a terminal the two codes are asked for one after the other, each prompt naming its device and profile; CDK_MFA_CODE alone cannot serve both', async (t) => {
+  suite.stub.setFaults({ mfaRequiredRoles: [ROLE_B] })
+  const w = twoLevelWorld('auto', [`mfa_serial = ${SERIAL_Y}`], [`mfa_serial = ${SERIAL_X}`])
+  const r = await runInPty(process.execPath, [CLI, 'credential-process', '--profile', 'top'], {
+    env: envFor(w),
+    cwd: w.cwd,
+    answers: ['333333', '444444'],
+    timeoutMs: 40000,
+  })
+  t.is(r.exitCode, 0, r.transcript)
+  t.deepEqual(r.promptTexts, [`MFA token for ${SERIAL_Y} (profile mid): `, `MFA token for ${SERIAL_X} (profile top): `])
+  t.deepEqual(calls(), [`GetSessionToken MFA ${SERIAL_Y} 333333`, `AssumeRole ${ROLE_A} no MFA`, `AssumeRole ${ROLE_B} MFA ${SERIAL_X} 444444`])
+
+  // A pipeline with one CDK_MFA_CODE: the first device takes it; the error for the second names
+  // its device and profile and says what serves a second code.
+  suite.stub.clearCalls()
+  const ci = await cli(['credential-process', '--profile', 'top'], {
+    env: envFor(w, { CDK_MFA_CODE: '555555', CDK_MFA_RS_CACHE_DIR: path.join(w.root, 'cache-ci') }),
+    cwd: w.cwd,
+  })
+  t.is(ci.code, 1, ci.stderr)
+  t.regex(ci.stderr, new RegExp(`an MFA code for ${SERIAL_X} is needed .*CDK_MFA_CODE serves one STS call and went to an earlier one.*add mfa_process = .* to profile top`))
+  t.deepEqual(calls(), [`GetSessionToken MFA ${SERIAL_Y} 555555`, `AssumeRole ${ROLE_A} no MFA`])
+})
+
 // ─── item 5: the mfa_process command line is never printed ─────────────────────────────────────
 
 const SEED = 'JBSWY3DPEHPK3PXPSEEDCANARY'
@@ -182,13 +273,13 @@ test.serial('item 6: an mfa_process that asks on the terminal (a password manage
   const r = await runInPty(process.execPath, [CLI, 'login'], {
     env: envFor(w, { CDK_MFA_RS_CREDENTIAL_TIMEOUT_SECONDS: '20' }),
     cwd: w.cwd,
-    prompt: /Unlock the vault: |MFA token for \S+: /,
+    prompt: /Unlock the vault: |MFA token for \S+ \(profile [^)]+\): /,
     answers: ['135790', '135790'],
     timeoutMs: 40000,
   })
   t.is(r.exitCode, 0, r.transcript)
   t.is(r.prompts, 2, r.transcript)
-  t.deepEqual(r.promptTexts, ['Unlock the vault: ', `MFA token for ${SERIAL2}: `], 'the mfa_process first, then our prompt')
+  t.deepEqual(r.promptTexts, ['Unlock the vault: ', `MFA token for ${SERIAL2} (profile second): `], 'the mfa_process first, then our prompt')
   t.deepEqual(calls().filter((c) => c.startsWith('GetSessionToken')).sort(), [
     `GetSessionToken MFA ${SERIAL} 135790`,
     `GetSessionToken MFA ${SERIAL2} 135790`,

@@ -10,7 +10,7 @@ const TTY_PROGRAM = `
 exec </dev/null
 n=0
 while [ "$n" -lt "\${WANT:-2}" ]; do
-  printf 'MFA token for arn:aws:iam::123456789012:mfa/alice: ' >/dev/tty
+  printf 'MFA token for arn:aws:iam::123456789012:mfa/alice (profile dev): ' >/dev/tty
   IFS= read -r code </dev/tty || { echo "EOF on tty"; exit 99; }
   n=$((n+1))
   echo "got[$n]=$code stdin-is-tty=$([ -t 0 ] && echo yes || echo no)"
@@ -31,7 +31,7 @@ test('answers prompts in order via the controlling terminal, with env and cwd', 
   t.is(r.exitCode, 12)
   t.is(r.prompts, 2)
   t.is(r.answered, 2)
-  t.deepEqual(r.promptTexts, Array(2).fill('MFA token for arn:aws:iam::123456789012:mfa/alice: '))
+  t.deepEqual(r.promptTexts, Array(2).fill('MFA token for arn:aws:iam::123456789012:mfa/alice (profile dev): '))
   t.regex(r.transcript, /got\[1\]=000000 stdin-is-tty=no/)
   t.regex(r.transcript, /got\[2\]=123456 stdin-is-tty=no/)
   t.regex(r.transcript, /cwd=\/tmp marker=xyz/)

@@ -4,7 +4,7 @@
 //
 //   const r = await runInPty('node', ['cli.js'], {
 //     env, cwd,
-//     prompt: /MFA token for \S+: /,   // default
+//     prompt: /MFA token for \S+ \(profile [^)]+\): /,   // default
 //     answers: ['000000', '123456'],    // one per prompt, in order, each followed by Enter
 //     timeoutMs: 60000,
 //   })
@@ -46,7 +46,7 @@ function runInPty(cmd, args = [], opts = {}) {
     cmd: [cmd, ...args],
     env,
     cwd: opts.cwd || process.cwd(),
-    prompt: regexToPython(opts.prompt || /MFA token for \S+: /),
+    prompt: regexToPython(opts.prompt || /MFA token for \S+ \(profile [^)]+\): /),
     answers: (opts.answers || []).map(String),
     timeout: timeoutMs / 1000,
     answer_delay: (opts.answerDelayMs || 0) / 1000,

@@ -10,7 +10,7 @@ Input: one JSON object on stdin:
     "cmd": ["prog", "arg", ...],        # required
     "env": {...} | null,                # full environment for the child (null: inherit)
     "cwd": "/path" | null,
-    "prompt": "MFA token for \\S+: ",   # Python regex, searched in the pty output
+    "prompt": "MFA token for \\S+ \\(profile [^)]+\\): ",   # Python regex, searched in the pty output
     "answers": ["000000", "123456"],    # typed in order, one per prompt (followed by Enter)
     "timeout": 60.0,                    # overall seconds
     "answer_delay": 0.0,                # seconds to wait after a prompt before typing
@@ -34,7 +34,7 @@ import pexpect
 def main() -> int:
     spec = json.load(sys.stdin)
     cmd = spec["cmd"]
-    prompt = re.compile(spec.get("prompt") or r"MFA token for \S+: ")
+    prompt = re.compile(spec.get("prompt") or r"MFA token for \S+ \(profile [^)]+\): ")
     answers = list(spec.get("answers") or [])
     timeout = float(spec.get("timeout") or 60)
     answer_delay = float(spec.get("answer_delay") or 0)
