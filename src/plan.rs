@@ -318,21 +318,17 @@ fn walk(profiles: &Profiles, start: &str) -> Result<Walk> {
 fn find_mfa(profiles: &Profiles, w: &Walk) -> Result<Vec<Mfa>> {
     let serial_of = |p: &str| prop(profiles, p, "mfa_serial");
     // (profile, step) from the base upwards.
-    let mut levels: Vec<(&str, usize)> = Vec::new();
-    if let Some(base) = w.base.profile() {
-        // A first role declaring another device than its base: its own wins (as the AWS CLI
-        // and aws-vault do); the same device stays the base's (one GetSessionToken serves it).
-        let first = w.step_profiles.first().and_then(|p| serial_of(p));
-        if first.is_none() || first == serial_of(base) {
-            levels.push((base, 0));
-        }
-    }
+    let mut levels: Vec<(&str, usize)> = w.base.profile().map(|p| (p, 0)).into_iter().collect();
     levels.extend(w.step_profiles.iter().enumerate().map(|(i, p)| (p.as_str(), i)));
+    let first_role_serial = w.step_profiles.first().and_then(|p| serial_of(p));
     let mut devices: Vec<Mfa> = Vec::new();
     for (k, &(profile, step)) in levels.iter().enumerate() {
         let Some(serial) = serial_of(profile) else { continue };
         check_mfa_serial(profile, serial)?;
-        if devices.iter().any(|d| d.serial == serial) {
+        // A first role declaring another device than its base: its own wins (as the AWS CLI and
+        // aws-vault do); the same device stays the base's (one GetSessionToken serves it).
+        let base_overridden = k == 0 && w.base.profile().is_some() && first_role_serial.is_some_and(|f| f != serial);
+        if base_overridden || devices.iter().any(|d| d.serial == serial) {
             continue;
         }
         // mfa_process: on the same profile, else inherited from a profile below it that names no
@@ -595,6 +591,9 @@ region = eu-central-1
         let cfg = chain(&format!("mfa_serial={Y}\nmfa_process=echo base-device"), &format!("mfa_serial={X}"), "");
         assert_eq!(devices(&plan(&cfg, "mid").unwrap()), [(X, "mid", 0, None)], "Y's mfa_process prints Y's codes");
         assert_eq!(devices(&plan(&cfg, "base").unwrap()), [(Y, "base", 0, Some("echo base-device"))]);
+        // A base naming no device still lends its mfa_process to the first role's device.
+        let cfg = chain("mfa_process=echo 123456", &format!("mfa_serial={X}"), "");
+        assert_eq!(devices(&plan(&cfg, "mid").unwrap()), [(X, "mid", 0, Some("echo 123456"))]);
     }
 
     #[test]
