@@ -142,7 +142,7 @@ test.serial('item 4b: the same device declared on top and mid enters once: one c
   }
 })
 
-test.serial('item 4b: on a terminal the two codes are asked for one after the other, each prompt naming its device and profile; CDK_MFA_CODE alone cannot serve both', async (t) => {
+test.serial('item 4b: on a terminal the two codes are asked for one after the other, each prompt naming its device and profile; CDK_MFA_CODE alone cannot serve both (error, doctor); status lists both devices', async (t) => {
   suite.stub.setFaults({ mfaRequiredRoles: [ROLE_B] })
   const w = twoLevelWorld('auto', [`mfa_serial = ${SERIAL_Y}`], [`mfa_serial = ${SERIAL_X}`])
   const r = await runInPty(process.execPath, [CLI, 'credential-process', '--profile', 'top'], {
@@ -165,6 +165,14 @@ test.serial('item 4b: on a terminal the two codes are asked for one after the ot
   t.is(ci.code, 1, ci.stderr)
   t.regex(ci.stderr, new RegExp(`an MFA code for ${SERIAL_X} is needed .*CDK_MFA_CODE serves one STS call and went to an earlier one.*add mfa_process = .* to profile top`))
   t.deepEqual(calls(), [`GetSessionToken MFA ${SERIAL_Y} 555555`, `AssumeRole ${ROLE_A} no MFA`])
+
+  // status lists both devices of top's chain; doctor warns that one CDK_MFA_CODE cannot serve X.
+  const status = await cli(['status'], { env: envFor(w), cwd: w.cwd })
+  t.regex(status.stdout, new RegExp(`\\n${A2} .*RoleB .*  ${SERIAL_Y}, ${SERIAL_X}  `))
+  const doctor = await cli(['doctor'], { env: envFor(w, { CDK_MFA_CODE: '555555' }), cwd: w.cwd })
+  t.regex(doctor.stdout, new RegExp(`\\| MFA ${SERIAL_Y} \\(from profile mid\\) \\| MFA ${SERIAL_X} \\(from profile top\\) → ${ROLE_A} → ${ROLE_B}`))
+  t.regex(doctor.stdout, new RegExp(`WARN  MFA device ${SERIAL_X} \\(profile top\\): CDK_MFA_CODE serves one STS call, which a device below it in the chain takes`))
+  t.regex(doctor.stdout, new RegExp(`OK    MFA device ${SERIAL_Y} \\(profile mid\\): code from CDK_MFA_CODE`))
 })
 
 // ─── item 5: the mfa_process command line is never printed ─────────────────────────────────────

@@ -205,9 +205,16 @@ pub(super) async fn doctor() -> CliResult<()> {
             let names = names.into_iter().collect::<Vec<_>>().join(", ");
             let process =
                 plans.iter().flat_map(|p| &p.mfa).filter(|m| m.serial == serial).find_map(|m| m.mfa_process.clone());
+            // Second in a chain for some plan: its code goes on a role above the chain's first device.
+            let first_of = |p: &Plan| p.first_mfa().is_some_and(|m| m.serial == serial);
+            let later_in_a_chain = plans.iter().any(|p| !first_of(p));
             let cached = plans
                 .iter()
-                .filter_map(|p| mfa_session_entry(p, entries.iter()).or_else(|| session_entry(p, entries.iter())))
+                .filter_map(|p| {
+                    // Only a chain's first device has a GetSessionToken session of its own.
+                    let session = if first_of(p) { mfa_session_entry(p, entries.iter()) } else { None };
+                    session.or_else(|| session_entry(p, entries.iter()))
+                })
                 .filter_map(|e| e.credentials.expiration)
                 .max()
                 .filter(|t| *t > Utc::now())
@@ -217,6 +224,10 @@ pub(super) async fn doctor() -> CliResult<()> {
                 Some(code) if !crate::mfa::is_valid_code(code.trim()) => r.fail(
                     format!("{device}: CDK_MFA_CODE is set but is not a 6-digit code"),
                     "set CDK_MFA_CODE to the current 6-digit code, or unset it to be prompted",
+                ),
+                Some(_) if later_in_a_chain && process.is_none() => r.warn(
+                    format!("{device}: CDK_MFA_CODE serves one STS call, which a device below it in the chain takes{cached}"),
+                    format!("add mfa_process = <command that prints the code> to profile {names} in your AWS config"),
                 ),
                 Some(_) => r.ok(format!("{device}: code from CDK_MFA_CODE (one STS call per process){cached}")),
                 None => {
