@@ -121,7 +121,8 @@ function dialogTests() {
     t.true(argv.includes('cdk-mfa-rs: MFA code'))
     const text = argv[argv.indexOf('--text') + 1]
     t.true(text.includes(SERIAL), text)
-    t.regex(text, /account 111111111111 \(profile mfa0\)|account 222222222222 \(profile mfa1\)|account 333333333333 \(profile mfa2\)/)
+    // The CLI's three requests arrive milliseconds apart: the dialog waits for them and names all.
+    t.true(text.includes(`\nfor:\n${ACCOUNTS.map((a, i) => `  account ${a} (profile mfa${i})`).join('\n')}\n`), text)
     t.false(argv.join(' ').includes('654321'))
     t.false(argv.join(' ').includes(BASE_SECRET))
     t.false(first.stdout.includes('654321') || first.stderr.includes('654321'), 'the code is never logged')
@@ -164,7 +165,23 @@ function dialogTests() {
     t.falsy(r.results[0].error)
     t.is(seen.dialogs, 2)
     t.deepEqual(gstCalls().map((c) => c.tokenCode), ['575757'])
-    t.regex(seen.argv[1][seen.argv[1].indexOf('--text') + 1], /^an MFA code is 6 digits; try again\./)
+    t.regex(seen.argv[1][seen.argv[1].indexOf('--text') + 1], /^an MFA code is 6 digits; try again \(2 of 3 attempts left\)\./)
+  })
+
+  test.serial('(b3) three answers that are not codes (one an OK on an empty box): 3 dialogs, then one error, nothing cached', async (t) => {
+    const s = setup('JunkApp')
+    // A 4th dialog would be cancelled by the person (no answers left) and counted.
+    const person = desk.answer(['12ab', '', 'x1234567'])
+    const r = await child(s, ALL)
+    const seen = await person.stop()
+    t.is(seen.dialogs, 3, r.stderr)
+    t.is(r.results.length, ALL.length)
+    for (const x of r.results) {
+      t.regex(x.error, new RegExp(`no valid MFA code for ${SERIAL.replace(/[/]/g, '\\/')} after 3 attempts \\(the last was not 6 digits\\); nothing was cached`))
+    }
+    t.regex(seen.argv[2][seen.argv[2].indexOf('--text') + 1], /^an MFA code is 6 digits; try again \(1 of 3 attempts left\)\./)
+    t.is(suite.stub.calls.length, 0)
+    t.deepEqual(cached(s), [])
   })
 
   test.serial('(c) Cancel: cdk stops with one clear error, no second dialog, nothing cached', async (t) => {

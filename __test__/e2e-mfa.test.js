@@ -67,6 +67,10 @@ test.serial('cdk deploy --all of 3 accounts on a terminal: 1 prompt, 1 GetSessio
   t.is(gstCalls()[0].tokenCode, '654321')
   // The prompt sits on its own line, readable, and the typed code is not echoed.
   t.regex(first.transcript, /(^|\r?\n)MFA token for arn:aws:iam::999999999999:mfa\/dev-user \(profile mfa\d\): /)
+  // The CLI's three requests arrive milliseconds apart: the prompt waits for them and names all,
+  // on the line right above the question.
+  const forWhom = (first.transcript.match(/cdk-mfa-rs: the code is for ([^\r\n]*)\r*\nMFA token for /) || [])[1] || ''
+  t.is(forWhom, ACCOUNTS.map((a, i) => `account ${a} (profile mfa${i})`).join(', '), first.transcript)
   t.false(first.transcript.includes('654321'))
   // Our own notices about other accounts wait until the prompt is answered.
   t.notRegex(first.transcript, /MFA token for \S+ \(profile [^)]+\): [^\r\n]*cdk-mfa-rs/)

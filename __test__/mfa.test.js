@@ -273,6 +273,50 @@ test.serial('terminal: a code that is not 6 digits is refused locally and asked 
   t.is(suite.stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '575757')
 })
 
+/** The request lines a child printed in a pty transcript (one JSON object each). */
+const childLines = (r) => r.transcript.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+
+test.serial('terminal: three answers that are not codes (one an empty Enter): 3 prompts, then one error for every waiting account, nothing cached', async (t) => {
+  const w = mfaWorld()
+  // Six requests (3 accounts × 2 modes) wait on the one MFA session: none may ask a fourth time.
+  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests: ALL, concurrent: true })], {
+    env: envFor(w),
+    cwd: w.cwd,
+    answers: ['12ab', '', '1234567'],
+    timeoutMs: 60000,
+  })
+  t.is(r.exitCode, 0, r.transcript)
+  t.is(r.prompts, 3, r.transcript)
+  t.regex(r.transcript, /an MFA code is 6 digits; try again \(2 of 3 attempts left\)/)
+  t.regex(r.transcript, /an MFA code is 6 digits; try again \(1 of 3 attempts left\)/)
+  const lines = childLines(r)
+  t.is(lines.length, ALL.length)
+  for (const l of lines) {
+    t.regex(l.error, new RegExp(`no valid MFA code for ${SERIAL.replace(/[/]/g, '\\/')} after 3 attempts \\(the last was not 6 digits\\); nothing was cached`))
+  }
+  t.is(suite.stub.calls.length, 0)
+  t.deepEqual(fs.readdirSync(w.cacheDir).filter((f) => f.endsWith('.json')), [])
+})
+
+test.serial('terminal: rejected, malformed, rejected: 3 attempts in all, 2 STS calls, then one error and no further prompt', async (t) => {
+  const w = mfaWorld()
+  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests: ALL, concurrent: true })], {
+    env: envFor(w),
+    cwd: w.cwd,
+    answers: ['000000', '12ab', '000000'],
+    timeoutMs: 60000,
+  })
+  t.is(r.exitCode, 0, r.transcript)
+  t.is(r.prompts, 3, r.transcript)
+  t.regex(r.transcript, /STS rejected that code .* enter the next code \(2 of 3 attempts left\)/)
+  t.regex(r.transcript, /an MFA code is 6 digits; try again \(1 of 3 attempts left\)/)
+  t.is(count('GetSessionToken'), 2)
+  const lines = childLines(r)
+  t.is(lines.length, ALL.length)
+  for (const l of lines) t.regex(l.error, /no valid MFA code for \S+ after 3 attempts \(the last was rejected by STS: wrong, or already used\); nothing was cached/)
+  t.deepEqual(fs.readdirSync(w.cacheDir).filter((f) => f.endsWith('.json')), [])
+})
+
 test.serial('Ctrl-C at the prompt: the process stops, the terminal is restored, nothing is cached', async (t) => {
   const w = mfaWorld()
   // Three accounts wait on the one MFA session: after Ctrl-C none of them may prompt again.

@@ -1,14 +1,26 @@
 //! Where an MFA code comes from, in this order: `CDK_MFA_CODE` (at most one STS call per
 //! process), the profile's `mfa_process`, then a prompt (terminal or dialog, see `prompt`).
 //! Codes are checked locally (6 digits) before any STS call, and never logged, cached or put
-//! in an error.
+//! in an error. A prompt asks at most `MAX_ATTEMPTS` times in all, then the process gives up.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use crate::creds::Creds;
 use crate::error::{Error, Result};
 use crate::plan::Mfa;
 use crate::prompt::{self, PromptError};
 use crate::subprocess::{self, RunError};
+
+/// Answers asked for per prompt in all, malformed ones and ones STS rejects alike (the AWS CLI
+/// gives one try; a person mistyping deserves a few, a dialog answering junk does not get more).
+pub const MAX_ATTEMPTS: usize = 3;
+
+/// Before the first question of a prompt, other requests for the same MFA session get this long
+/// to join it, so that the prompt names them all: the CDK CLI's concurrent requests for the
+/// accounts of one deploy arrive a few milliseconds apart. Never spent when no prompt is shown.
+pub const GATHER_WINDOW: Duration = Duration::from_millis(150);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -28,14 +40,15 @@ pub fn is_valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Process-wide state: how to prompt, whether `CDK_MFA_CODE` has been spent, and whether the
-/// user cancelled a prompt or let it time out (then no other request may prompt again while the
-/// process stops: one walk-away must not become one 180 s prompt per waiting account).
+/// Process-wide state: how to prompt, whether `CDK_MFA_CODE` has been spent, and whether a
+/// prompt has ended without a code (cancelled, timed out, or `MAX_ATTEMPTS` answers refused):
+/// then no other request may prompt again while the process stops, and each gets that error
+/// (one walk-away must not become one 180 s prompt per waiting account).
 #[derive(Default)]
 pub struct CodeSources {
     method: prompt::Method,
     env_code_used: AtomicBool,
-    gave_up: std::sync::Mutex<Option<PromptError>>,
+    gave_up: std::sync::Mutex<Option<Error>>,
 }
 
 impl CodeSources {
@@ -48,10 +61,66 @@ impl CodeSources {
         self.env_code_used.load(Ordering::SeqCst)
     }
 
-    /// `waiting`: who waits for this code ("account … (profile …)"), named in a dialog.
-    pub async fn next_code(&self, mfa: &Mfa, retry_note: Option<&str>, waiting: Vec<String>) -> Result<Code> {
+    /// Get a code and make `call` (the STS call) with it. A prompted code that is not 6 digits
+    /// (refused here, no STS call) or that STS rejects is asked again, `MAX_ATTEMPTS` in all.
+    /// `waiting` says who waits for this code ("account … (profile …)"), named by the prompt.
+    pub async fn with_code<W, F, Fu>(&self, mfa: &Mfa, waiting: W, call: F) -> Result<Creds>
+    where
+        W: Fn() -> Vec<String>,
+        F: Fn(String) -> Fu,
+        Fu: Future<Output = Result<Creds>>,
+    {
+        let mut note: Option<String> = None;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let left = MAX_ATTEMPTS - attempt;
+            let code = self.next_code(mfa, note.as_deref(), attempt == 1, &waiting).await?;
+            let prompted = code.source == Source::Prompt;
+            let refused = if prompted && !is_valid_code(&code.value) {
+                Refused::NotSixDigits
+            } else {
+                match call(code.value).await {
+                    Err(e) if e.mfa_rejected && prompted => Refused::BySts,
+                    done => return done,
+                }
+            };
+            if left == 0 {
+                return Err(self.give_up(Error::new(format!(
+                    "no valid MFA code for {} after {MAX_ATTEMPTS} attempts (the last {}); nothing was cached; \
+                     run again with the current code",
+                    mfa.serial,
+                    refused.said()
+                ))));
+            }
+            note = Some(match refused {
+                Refused::NotSixDigits => {
+                    format!("cdk-mfa-rs: an MFA code is 6 digits; try again ({left} of {MAX_ATTEMPTS} attempts left).")
+                }
+                Refused::BySts => format!(
+                    "cdk-mfa-rs: STS rejected that code for {} (wrong, or already used); enter the next code ({left} \
+                     of {MAX_ATTEMPTS} attempts left).",
+                    mfa.serial
+                ),
+            });
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// From now on every request that needs a code gets `e` instead of a prompt.
+    fn give_up(&self, e: Error) -> Error {
+        *self.gave_up.lock().unwrap() = Some(e.clone());
+        e
+    }
+
+    /// `first`: the first question of this prompt (the others join it then, see `GATHER_WINDOW`).
+    async fn next_code(
+        &self,
+        mfa: &Mfa,
+        retry_note: Option<&str>,
+        first: bool,
+        waiting: &impl Fn() -> Vec<String>,
+    ) -> Result<Code> {
         if let Some(e) = self.gave_up.lock().unwrap().clone() {
-            return Err(prompt::error(e, &mfa.serial, &mfa.profile, self.env_code_spent()));
+            return Err(e);
         }
         if let Some(code) = std::env::var("CDK_MFA_CODE").ok().filter(|c| !c.trim().is_empty()) {
             if !self.env_code_used.swap(true, Ordering::SeqCst) {
@@ -68,23 +137,44 @@ impl CodeSources {
         if let Some(cmd) = &mfa.mfa_process {
             return run_mfa_process(cmd, mfa).await.map(|value| Code { value, source: Source::Process });
         }
+        let method = self.method;
+        if first && prompt::can_ask(method) {
+            tokio::time::sleep(GATHER_WINDOW).await;
+        }
+        let waiting = waiting();
         let serial = mfa.serial.clone();
         let profile = mfa.profile.clone();
         let note = retry_note.map(str::to_string);
-        let method = self.method;
         let answer = tokio::task::spawn_blocking(move || {
             let request =
                 prompt::Request { serial: &serial, profile: &profile, waiting: &waiting, note: note.as_deref() };
-            prompt::ask_code(method, &request, is_valid_code)
+            prompt::ask_code(method, &request)
         })
         .await
         .map_err(|e| Error::new(format!("the MFA prompt failed: {e}")))?;
-        if let Err(e @ (PromptError::Cancelled | PromptError::TimedOut)) = &answer {
-            *self.gave_up.lock().unwrap() = Some(e.clone());
+        match answer {
+            Ok(value) => Ok(Code { value, source: Source::Prompt }),
+            Err(e @ (PromptError::Cancelled | PromptError::TimedOut)) => {
+                Err(self.give_up(prompt::error(e, &mfa.serial, &mfa.profile, self.env_code_spent())))
+            }
+            Err(e) => Err(prompt::error(e, &mfa.serial, &mfa.profile, self.env_code_spent())),
         }
-        answer
-            .map_err(|e| prompt::error(e, &mfa.serial, &mfa.profile, self.env_code_spent()))
-            .map(|value| Code { value, source: Source::Prompt })
+    }
+}
+
+/// Why a prompted code was not taken.
+#[derive(Clone, Copy)]
+enum Refused {
+    NotSixDigits,
+    BySts,
+}
+
+impl Refused {
+    fn said(self) -> &'static str {
+        match self {
+            Refused::NotSixDigits => "was not 6 digits",
+            Refused::BySts => "was rejected by STS: wrong, or already used",
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::cache::{DiskCache, FileLock, Key, Kind, Label, LockError, Miss};
 use crate::config::MfaStrategy;
 use crate::creds::Creds;
 use crate::error::{Error, Result};
-use crate::mfa::{CodeSources, Source};
+use crate::mfa::CodeSources;
 use crate::plan::{Mfa, Plan};
 use crate::profiles::Profiles;
 use crate::prompt;
@@ -23,7 +23,6 @@ use crate::sts::{StsTarget, CHAINED_ROLE_MAX_SECONDS};
 /// How long to wait for another process that is filling the same cache entry (it may be
 /// waiting for the user to type a code).
 const LOCK_WAIT: Duration = Duration::from_secs(200);
-const MAX_PROMPT_ATTEMPTS: usize = 3;
 
 pub struct Settings {
     pub mfa_session_seconds: u32,
@@ -307,30 +306,14 @@ impl Resolver {
         })
     }
 
-    /// Get a code and make the STS call with it; a prompt asks again for a rejected code.
+    /// Get a code and make the STS call with it (see `CodeSources::with_code`), one prompt at a time.
     async fn with_code<F, Fu>(&self, mfa: &Mfa, call: F) -> Result<Creds>
     where
         F: Fn(String) -> Fu,
         Fu: Future<Output = Result<Creds>>,
     {
         let _one_prompt = self.prompt.lock().await;
-        let mut note: Option<String> = None;
-        for attempt in 1..=MAX_PROMPT_ATTEMPTS {
-            let code = self.codes.next_code(mfa, note.as_deref(), self.waiting_for(&mfa.serial)).await?;
-            match call(code.value).await {
-                Ok(c) => return Ok(c),
-                Err(e) if e.mfa_rejected && code.source == Source::Prompt && attempt < MAX_PROMPT_ATTEMPTS => {
-                    note = Some(format!(
-                        "cdk-mfa-rs: STS rejected that code for {} (wrong, or already used); enter the next code ({} of {} attempts left).",
-                        mfa.serial,
-                        MAX_PROMPT_ATTEMPTS - attempt,
-                        MAX_PROMPT_ATTEMPTS
-                    ));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        unreachable!("the last attempt returns")
+        self.codes.with_code(mfa, || self.waiting_for(&mfa.serial), call).await
     }
 }
 

@@ -71,24 +71,35 @@ pub struct Request<'a> {
     pub serial: &'a str,
     /// The AWS profile whose `mfa_serial` names the device (a chain may hold two devices).
     pub profile: &'a str,
-    /// "account 111111111111 (profile dev)", … (shown in a dialog; a terminal shows the serial only).
+    /// "account 111111111111 (profile dev)", …: named by the prompt (see `listed`).
     pub waiting: &'a [String],
     /// Shown before the question: "STS rejected that code …".
     pub note: Option<&'a str>,
 }
 
-/// Ask until the answer passes `valid` (an invalid one is refused here, without an STS call,
-/// and asked again), keeping to the method the first question used.
-pub fn ask_code(method: Method, request: &Request<'_>, valid: impl Fn(&str) -> bool) -> Result<String, PromptError> {
-    let mut note = request.note.map(str::to_string);
-    loop {
-        let answer = ask(method, &Request { note: note.as_deref(), ..*request })?;
-        let code = answer.trim();
-        if valid(code) {
-            return Ok(code.to_string());
-        }
-        note = Some("cdk-mfa-rs: an MFA code is 6 digits; try again.".to_string());
-    }
+/// Ask once, keeping to the method: the answer, trimmed. Whether it is a code at all, and how
+/// often to ask again, is for the caller (`mfa`) to decide.
+pub fn ask_code(method: Method, request: &Request<'_>) -> Result<String, PromptError> {
+    ask(method, request).map(|answer| answer.trim().to_string())
+}
+
+/// Could a prompt be shown here and now (without showing one)?
+pub fn can_ask(method: Method) -> bool {
+    !matches!(availability(method), Availability::Nowhere { .. })
+}
+
+/// At most this many of those waiting are named in a prompt; the rest are counted.
+pub const MAX_LISTED: usize = 4;
+
+/// Those waiting, each once and sorted (requests arrive in no particular order), at most
+/// `MAX_LISTED`, and how many more there are.
+pub fn listed(waiting: &[String]) -> (Vec<&str>, usize) {
+    let mut unique: Vec<&str> = waiting.iter().map(String::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    let more = unique.len().saturating_sub(MAX_LISTED);
+    unique.truncate(MAX_LISTED);
+    (unique, more)
 }
 
 fn ask(method: Method, request: &Request<'_>) -> Result<String, PromptError> {
@@ -214,6 +225,19 @@ mod tests {
     #[test]
     fn none_never_asks() {
         let r = Request { serial: "s", profile: "p", waiting: &[], note: None };
-        assert_eq!(ask_code(Method::None, &r, |_| true), Err(PromptError::Off));
+        assert_eq!(ask_code(Method::None, &r), Err(PromptError::Off));
+        assert!(!can_ask(Method::None));
+    }
+
+    #[test]
+    fn listed_once_each_at_most_a_few() {
+        let w = |n: usize| (0..n).map(|i| format!("account {i}")).collect::<Vec<_>>();
+        let twice = ["b".to_string(), "a".into(), "b".into()];
+        assert_eq!(listed(&twice), (vec!["a", "b"], 0));
+        assert_eq!(listed(&w(MAX_LISTED)).1, 0);
+        let many = w(MAX_LISTED + 3);
+        let (names, more) = listed(&many);
+        assert_eq!((names.len(), more), (MAX_LISTED, 3));
+        assert_eq!(listed(&[]), (vec![], 0));
     }
 }

@@ -18,15 +18,12 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::{timeout, PromptError, Request};
+use super::{listed, timeout, PromptError, Request};
 use crate::printable::{printable, Lines};
 use crate::subprocess::{self, Owner, RunError};
 
 /// The window title: it names the product (tests find the window by it).
 pub const TITLE: &str = "cdk-mfa-rs: MFA code";
-
-/// At most this many waiting accounts are listed; the rest are counted.
-const MAX_LISTED: usize = 6;
 
 /// Long lines (the "rejected" note) are wrapped here, so the dialog keeps a readable width.
 const WRAP_AT: usize = 72;
@@ -64,17 +61,12 @@ impl DialogText {
         lines.push("cdk-mfa-rs (AWS CDK) needs the current code of MFA device".to_string());
         lines.push(request.serial.to_string());
         lines.push(format!("(mfa_serial of AWS profile {})", request.profile));
-        let mut waiting: Vec<&str> = Vec::new();
-        for w in request.waiting {
-            if !waiting.contains(&w.as_str()) {
-                waiting.push(w);
-            }
-        }
-        if !waiting.is_empty() {
+        let (names, more) = listed(request.waiting);
+        if !names.is_empty() {
             lines.push("for:".to_string());
-            lines.extend(waiting.iter().take(MAX_LISTED).map(|w| format!("  {w}")));
-            if waiting.len() > MAX_LISTED {
-                lines.push(format!("  and {} more", waiting.len() - MAX_LISTED));
+            lines.extend(names.iter().map(|w| format!("  {w}")));
+            if more > 0 {
+                lines.push(format!("  and {more} more"));
             }
         }
         lines.push(String::new());
@@ -259,7 +251,7 @@ mod tests {
             note: Some("cdk-mfa-rs: STS rejected that"),
         });
         assert!(t.message.starts_with("STS rejected that\n"), "{}", t.message);
-        assert!(t.message.contains("and 3 more"), "{}", t.message);
+        assert!(t.message.contains("and 5 more"), "{}", t.message);
         let odd = ["account 1 (profile a\u{1b}]52;c;x\u{7}b)".to_string()];
         let t = DialogText::new(&Request { serial: SERIAL, profile: "mfa0", waiting: &odd, note: None });
         assert!(t.message.contains("profile a\\x1b]52;c;x\\x07b"), "{}", t.message);

@@ -1,5 +1,6 @@
-//! The terminal prompt: "MFA token for <serial> (profile <p>): " on its own line of the controlling terminal
-//! (`/dev/tty` on unix, the console's `CONIN$`/`CONOUT$` on Windows), input hidden, a time limit.
+//! The terminal prompt: "MFA token for <serial> (profile <p>): " on its own line of the
+//! controlling terminal (`/dev/tty` on unix, the console's `CONIN$`/`CONOUT$` on Windows), below
+//! a line naming who waits for the code; input hidden, a time limit.
 //! While it is on screen our own stderr lines are held back so they cannot land on its line.
 
 #[cfg(unix)]
@@ -11,7 +12,7 @@ mod windows;
 #[cfg(windows)]
 use windows as os;
 
-use super::{timeout, PromptError, Request};
+use super::{listed, timeout, PromptError, Request};
 use crate::printable::{printable, Lines};
 
 /// Is there a terminal to ask on (without asking)?
@@ -20,12 +21,28 @@ pub fn available() -> bool {
 }
 
 pub fn ask(request: &Request<'_>) -> Result<String, PromptError> {
-    if let Some(note) = request.note {
-        os::tell(&printable(note, Lines::Escape))?;
-    }
     let _hold = hold_stderr();
-    let prompt = format!("MFA token for {} (profile {}): ", request.serial, request.profile);
-    os::read_hidden(&printable(&prompt, Lines::Escape), timeout())
+    // Why we ask again (if we do) and who waits, each on its own line, then the question: one
+    // write, so that nothing can come in between.
+    let lines: Vec<String> = request
+        .note
+        .map(str::to_string)
+        .into_iter()
+        .chain(waiting_line(request.waiting))
+        .chain([format!("MFA token for {} (profile {}): ", request.serial, request.profile)])
+        .map(|l| printable(&l, Lines::Escape).into_owned())
+        .collect();
+    os::read_hidden(&lines.join("\r\n"), timeout())
+}
+
+/// "cdk-mfa-rs: the code is for account 1… (profile a), account 2… (profile b) and 3 more".
+fn waiting_line(waiting: &[String]) -> Option<String> {
+    let (names, more) = listed(waiting);
+    if names.is_empty() {
+        return None;
+    }
+    let and_more = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Some(format!("cdk-mfa-rs: the code is for {}{and_more}", names.join(", ")))
 }
 
 /// What one key does to the line being typed (the same keys on every terminal).
@@ -102,6 +119,21 @@ mod tests {
         let mut line = String::new();
         let out = keys.chars().map(|c| edit(&mut line, c)).collect();
         (line, out)
+    }
+
+    #[test]
+    fn the_line_above_names_who_waits() {
+        assert_eq!(waiting_line(&[]), None);
+        let two = ["account 1 (profile a)".to_string(), "account 2 (profile b)".into(), "account 1 (profile a)".into()];
+        assert_eq!(
+            waiting_line(&two).unwrap(),
+            "cdk-mfa-rs: the code is for account 1 (profile a), account 2 (profile b)"
+        );
+        let many: Vec<String> = (0..7).map(|i| format!("account {i}")).collect();
+        assert_eq!(
+            waiting_line(&many).unwrap(),
+            "cdk-mfa-rs: the code is for account 0, account 1, account 2, account 3 and 3 more"
+        );
     }
 
     #[test]

@@ -18,11 +18,6 @@ pub fn available() -> bool {
     open_tty().is_ok()
 }
 
-pub fn tell(message: &str) -> Result<(), PromptError> {
-    let mut tty = open_tty()?;
-    write!(tty, "\r\n{message}\r\n").map_err(|e| PromptError::Io(e.to_string()))
-}
-
 /// Puts the terminal back as it was, whatever way the prompt ends.
 struct Restore {
     fd: i32,

@@ -31,10 +31,6 @@ pub fn available() -> bool {
     OpenOptions::new().read(true).write(true).open("CONIN$").is_ok()
 }
 
-pub fn tell(message: &str) -> Result<(), PromptError> {
-    write!(console_out()?, "\r\n{message}\r\n").map_err(io)
-}
-
 /// Puts the console input mode back as it was, whatever way the prompt ends.
 struct Restore {
     handle: HANDLE,
