@@ -79,10 +79,10 @@ function dialogTests() {
   const deploy = (s, env) => cdk(s, ['deploy', '--all', '--require-approval', 'never', '--method=direct', '--concurrency', '3'], { ...desk.env, ...env })
 
   /** The fake CDK host (resolve-child.js) in a fresh process without a terminal, on the desktop. */
-  function child(s, requests, env = {}) {
+  function child(s, requests, env = {}, spec = {}) {
     const childEnv = { PATH: process.env.PATH, HOME: s.home.home, AWS_EC2_METADATA_DISABLED: 'true', ...s.env, ...desk.env, ...env }
     for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k]
-    return resolveInChild({ requests, concurrent: true }, { env: childEnv, cwd: s.appDir, timeoutMs: 60000 })
+    return resolveInChild({ requests, concurrent: true, ...spec }, { env: childEnv, cwd: s.appDir, timeoutMs: 60000 })
   }
 
   /** Bootstrap the 3 accounts once per file (moto keeps them), with CDK_MFA_CODE: no dialog. */
@@ -139,6 +139,18 @@ function dialogTests() {
     t.is(second.code, 0, second.stderr)
     t.is(seen2.dialogs, 0)
     t.is(gstCalls().length, 0)
+  })
+
+  test.serial('(a2) requests arriving 60 ms apart: one dialog, naming all three accounts', async (t) => {
+    const s = setup('GatherApp')
+    const person = desk.answer(['616161'])
+    const r = await child(s, ACCOUNTS.map((a) => [a, 1]), {}, { staggerMs: 60 })
+    const seen = await person.stop()
+    for (const x of r.results) t.falsy(x.error, `${x.account}: ${x.error}`)
+    t.is(seen.dialogs, 1, r.stderr)
+    const text = seen.argv[0][seen.argv[0].indexOf('--text') + 1]
+    t.true(text.includes(`\nfor:\n${ACCOUNTS.map((a, i) => `  account ${a} (profile mfa${i})`).join('\n')}\n`), text)
+    t.is(gstCalls().length, 1)
   })
 
   test.serial('(b) a wrong code, then the right one: 2 dialogs, the second says why', async (t) => {

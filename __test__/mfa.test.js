@@ -273,6 +273,22 @@ test.serial('terminal: a code that is not 6 digits is refused locally and asked 
   t.is(suite.stub.calls.find((c) => c.action === 'GetSessionToken').tokenCode, '575757')
 })
 
+test.serial('terminal: requests arriving 60 ms apart share one prompt, and the line above it names them all', async (t) => {
+  const w = mfaWorld()
+  // The first request reaches the prompt at once; the others join within the gather window.
+  const requests = ACCOUNTS.map((a) => [a, 1])
+  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests, concurrent: true, staggerMs: 60 })], {
+    env: envFor(w),
+    cwd: w.cwd,
+    answers: ['363636'],
+  })
+  t.is(r.exitCode, 0, r.transcript)
+  t.is(r.prompts, 1, r.transcript)
+  const forWhom = (r.transcript.match(/cdk-mfa-rs: the code is for ([^\r\n]*)\r*\nMFA token for /) || [])[1]
+  t.is(forWhom, ACCOUNTS.map((a, i) => `account ${a} (profile role${i})`).join(', '), r.transcript)
+  t.is(count('GetSessionToken'), 1)
+})
+
 /** The request lines a child printed in a pty transcript (one JSON object each). */
 const childLines = (r) => r.transcript.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
 

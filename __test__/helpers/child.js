@@ -7,7 +7,7 @@ const path = require('node:path')
 const CHILD = path.join(__dirname, 'resolve-child.js')
 
 /**
- * @param {{requests: [string, number][], concurrent?: boolean}} spec
+ * @param {{requests: [string, number][], concurrent?: boolean, staggerMs?: number}} spec
  * @param {{env: object, cwd: string, timeoutMs?: number}} opts
  * @returns {Promise<{code: number|null, results: object[], stdout: string, stderr: string, ms: number}>}
  */

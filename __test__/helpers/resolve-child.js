@@ -4,6 +4,7 @@
 // inside a pty), so every run is a fresh process with only the disk cache in common.
 //
 //   node resolve-child.js '{"requests":[["111111111111",0],["222222222222",1]],"concurrent":true}'
+//   ("staggerMs": 60 with "concurrent": request i starts i × 60 ms after the first)
 // prints one JSON line per request: {account, mode, accessKeyId, expiration, error}
 const spec = JSON.parse(process.argv[2])
 const plugin = require(process.env.CDK_MFA_RS_PLUGIN_PATH || require('node:path').resolve(__dirname, '..', '..'))
@@ -30,7 +31,8 @@ async function one([account, mode]) {
 }
 
 ;(async () => {
-  const results = spec.concurrent ? await Promise.all(spec.requests.map(one)) : []
+  const later = (r, i) => new Promise((go) => setTimeout(go, i * (spec.staggerMs || 0))).then(() => one(r))
+  const results = spec.concurrent ? await Promise.all(spec.requests.map(spec.staggerMs ? later : one)) : []
   if (!spec.concurrent) for (const r of spec.requests) results.push(await one(r))
   for (const r of results) process.stdout.write(JSON.stringify(r) + '\n')
 })()
