@@ -1,9 +1,11 @@
 'use strict'
 // Issue 11: win32-x64, built here as x86_64-pc-windows-gnu with mingw-w64 (the release workflow
 // builds the MSVC one), run under Wine 8 with the official Windows Node 22 from npm, against the
-// local STS stub. Home and cache come from USERPROFILE; doctor reads the cache folder's ACL.
+// local STS stub. Home and cache come from USERPROFILE; doctor reads the cache folder's ACL; the
+// MFA prompt runs on a Wine console in a pseudo-terminal (src/prompt/terminal/windows.rs).
 const test = require('ava')
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 const { emulatedPlatformSuite } = require('./helpers/cross-suite')
@@ -38,4 +40,96 @@ test.serial('win32-x64: doctor checks the cache folder ACL under USERPROFILE: pr
   t.regex(open.stdout, new RegExp(`WARN  cache: ${esc(winCache)} is readable by .+ \\(its ACL\\); it holds session credentials`), open.stdout)
   t.regex(open.stdout, /fix: icacls ".*" \/inheritance:r \/grant:r "%USERNAME%:\(OI\)\(CI\)F"/)
   t.notRegex(open.stdout, /is private/)
+})
+
+// The pty transcript is Wine's conhost drawing its screen buffer with VT sequences: a cursor move
+// right stands for the blanks it skips; everything else (cursor show/hide, erase line) is dropped.
+function screen(transcript) {
+  return transcript.replace(/\x1b\[(\d*)C/g, (_, n) => ' '.repeat(Number(n || 1))).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+}
+
+const PROMPT = 'MFA token for arn:aws:iam::999999999999:mfa/dev-user: '
+const esc = (x) => x.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
+
+test.serial('win32-x64: credential-process asks on the console (CONIN$) in a terminal: each digit shows as *, a wrong code then the right one, GetSessionToken gets what was typed', async (t) => {
+  const emu = s.emulator()
+  const w = s.world()
+  const cli = path.join(s.install().pkg, 'cli.js')
+  // A pty 1000 columns wide: the credentials JSON stays on one screen line.
+  const r = await emu.runTty(cli, ['credential-process', '--profile', 'deploy'], {
+    env: s.envFor(w, { CDK_MFA_CODE: undefined }),
+    cwd: w.cwd,
+    prompt: /MFA token for \S+:/,
+    answers: ['000000', '318207'],
+    cols: 1000,
+    timeoutMs: 90000,
+  })
+  const out = screen(r.transcript)
+  t.is(r.exitCode, 0, out)
+  t.false(r.timedOut, out)
+  t.is(r.prompts, 2, out)
+  // Both prompts on their own line, and what was typed shows as six stars, never as digits.
+  t.is(out.match(new RegExp(`\r\n${esc(PROMPT)}\\*{6}\r`, 'g'))?.length, 2, out)
+  t.false(r.transcript.includes('000000'), 'the wrong code is not echoed')
+  t.false(r.transcript.includes('318207'), 'the right code is not echoed')
+  t.regex(out, /\r\ncdk-mfa-rs: STS rejected that code for arn:aws:iam::999999999999:mfa\/dev-user \(wrong, or already used\); enter the next code \(2 of 3 attempts left\)\./)
+  t.deepEqual(
+    s.suite.stub.calls.map((c) => `${c.action}${c.tokenCode ? `+mfa:${c.tokenCode}` : ''}`),
+    ['GetSessionToken+mfa:000000', 'GetSessionToken+mfa:318207', 'AssumeRole'],
+  )
+  // stdout is the console too (see runTty): the credentials are the line that starts with {.
+  const json = JSON.parse(out.split('\r\n').find((l) => l.startsWith('{')))
+  t.is(json.Version, 1)
+  t.regex(json.AccessKeyId, /^ASIA/)
+  const cache = path.join(w.home, '.aws', 'cdk-mfa-rs', 'cache')
+  t.is(fs.readdirSync(cache).filter((f) => f.endsWith('.json')).length, 2, 'the MFA session and the role are cached')
+})
+
+// A Windows console hands Ctrl-C to a program that turned processed input off as a key (the
+// character 3). A pty under Wine cannot type that key (see helpers/console-ctrl-c.c), so a small
+// Windows program on the same console writes it, as the console would, and logs the input mode
+// before and after and the Ctrl-C event it then receives like every process on the console.
+test.serial('win32-x64: Ctrl-C at the console prompt restores the input mode, then sends Ctrl-C to every process on the console; no STS call, nothing cached', async (t) => {
+  const emu = s.emulator()
+  const w = s.world()
+  const cli = path.join(s.install().pkg, 'cli.js')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-mfa-rs-ctrl-c-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const exe = path.join(dir, 'console-ctrl-c.exe')
+  execFileSync('x86_64-w64-mingw32-gcc', ['-O2', '-s', '-o', exe, path.join(__dirname, 'helpers', 'console-ctrl-c.c')])
+  const log = path.join(dir, 'keys.log')
+  const started = Date.now()
+  const r = await emu.runTty(cli, ['credential-process', '--profile', 'deploy'], {
+    env: s.envFor(w, {
+      CDK_MFA_CODE: undefined,
+      // Not reached: were the key ignored, the prompt would give up after this and say so.
+      CDK_MFA_RS_PROMPT_TIMEOUT_SECONDS: '40',
+      CDK_MFA_RS_TEST_SIDECAR: JSON.stringify([emu.hostPath(exe), emu.hostPath(log)]),
+    }),
+    cwd: w.cwd,
+    prompt: /MFA token for \S+:/,
+    onExtraPrompt: 'wait',
+    timeoutMs: 60000,
+  })
+  const secs = (Date.now() - started) / 1000
+  const out = screen(r.transcript)
+  t.false(r.timedOut, out)
+  t.is(r.prompts, 1, out)
+  t.true(secs < 30, `the run ended ${secs} s after it started: ${out}`)
+  t.notRegex(out, /within \d+ s/, 'the prompt did not time out')
+  const steps = Object.fromEntries(
+    fs
+      .readFileSync(log, 'utf8')
+      .trim()
+      .split(/\r?\n/) // a text file written on Windows
+      .map((l) => l.split(' ')),
+  )
+  const ECHO_LINE_PROCESSED = 0x7
+  t.is(Number(steps['prompt-mode']) & ECHO_LINE_PROCESSED, 0, 'at the prompt: no echo, no line editing, Ctrl-C as a key')
+  t.is(Number(steps['ctrl-c-written']), 2, JSON.stringify(steps))
+  t.is(steps['ctrl-event'], '0', `CTRL_C_EVENT reached the other process on the console: ${JSON.stringify(steps)}`)
+  t.is(Number(steps['mode-at-ctrl-event']) & ECHO_LINE_PROCESSED, ECHO_LINE_PROCESSED, 'the console input mode was back before the Ctrl-C was sent')
+  t.deepEqual(s.suite.stub.calls, [])
+  const cache = path.join(w.home, '.aws', 'cdk-mfa-rs', 'cache')
+  t.deepEqual(fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.endsWith('.json')) : [], [])
 })

@@ -11,6 +11,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
+const { runInPty } = require('./pty')
 
 const ROOT = path.resolve(__dirname, '..', '..')
 const ENTRY = path.join(__dirname, 'cross-entry.js')
@@ -90,7 +91,17 @@ function emulator(key) {
       })
     })
   }
-  return { run, hostPath, node }
+  // In a pseudo-terminal, answering prompts (helpers/pty.js). Under Wine the program's stdin and
+  // stdout must both be the pty: Wine 8 then gives it a console whose host (conhost in Unix mode)
+  // reads keys from that stdin and draws the screen on that stdout. With either one a file or
+  // /dev/null, CONIN$ still opens but no key ever reaches it (measured): the prompt would wait
+  // for its time limit. conhost draws the screen rather than relaying bytes: a prompt's trailing
+  // space comes out as a cursor move, and lines wrap at the pty's width.
+  function runTty(script, args, { env = {}, cwd = os.tmpdir(), timeoutMs = 120000, ...pty } = {}) {
+    const [bin, a] = argv(script, args)
+    return runInPty(bin, a, { env: spawnEnv(env), cwd, timeoutMs, ...pty })
+  }
+  return { run, runTty, hostPath, node }
 }
 
 module.exports = { installFor, emulator, quickBinary, PROBE, ROOT }
