@@ -10,7 +10,7 @@
  * Ctrl-C event the prompt sends to every process on the console, and logs, one "key value" line
  * each:  prompt-mode 0x..   ctrl-c-written 2   ctrl-event 0   mode-at-ctrl-event 0x..
  * The mode is read when the event arrives, not polled: the prompt's process ends within
- * milliseconds of sending it, and with it this one (the pty's session ends: SIGHUP).
+ * milliseconds of sending it. This program exits once it has logged the event (or after 10 s).
  */
 #include <stdio.h>
 #include <windows.h>
@@ -19,6 +19,7 @@
 
 static FILE *log_file;
 static HANDLE console_in;
+static HANDLE ctrl_seen;
 
 static void note(const char *key, unsigned long value) {
     fprintf(log_file, "%s %#lx\n", key, value);
@@ -29,6 +30,7 @@ static BOOL WINAPI on_ctrl(DWORD event) {
     DWORD mode = 0;
     note("ctrl-event", event);
     note("mode-at-ctrl-event", GetConsoleMode(console_in, &mode) ? mode : 0xffffffff);
+    SetEvent(ctrl_seen);
     return TRUE;
 }
 
@@ -53,6 +55,7 @@ int main(int argc, char **argv) {
         return 3;
     }
     console_in = in;
+    ctrl_seen = CreateEventW(NULL, TRUE, FALSE, NULL);
     SetConsoleCtrlHandler(on_ctrl, TRUE);
     DWORD mode = wait_for_prompt(in);
     note("prompt-mode", mode);
@@ -73,7 +76,6 @@ int main(int argc, char **argv) {
     DWORD written = 0;
     WriteConsoleInputW(in, keys, 2, &written);
     note("ctrl-c-written", written);
-    /* The Ctrl-C event arrives on a thread of its own (on_ctrl); this one only waits. */
-    Sleep(10000);
-    return 0;
+    /* The Ctrl-C event arrives on a thread of its own (on_ctrl); this one only waits for it. */
+    return WaitForSingleObject(ctrl_seen, 10000) == WAIT_OBJECT_0 ? 0 : 5;
 }

@@ -96,10 +96,11 @@ function emulator(key) {
   // reads keys from that stdin and draws the screen on that stdout. With either one a file or
   // /dev/null, CONIN$ still opens but no key ever reaches it (measured): the prompt would wait
   // for its time limit. conhost draws the screen rather than relaying bytes: a prompt's trailing
-  // space comes out as a cursor move, and lines wrap at the pty's width.
+  // space comes out as a cursor move, and lines wrap at the pty's width. A shell stays the pty
+  // session's leader, so that the program's exit does not hang up other programs on the console.
   function runTty(script, args, { env = {}, cwd = os.tmpdir(), timeoutMs = 120000, ...pty } = {}) {
     const [bin, a] = argv(script, args)
-    return runInPty(bin, a, { env: spawnEnv(env), cwd, timeoutMs, ...pty })
+    return runInPty('/bin/sh', ['-c', '"$@"; exit $?', 'sh', bin, ...a], { env: spawnEnv(env), cwd, timeoutMs, ...pty })
   }
   return { run, runTty, hostPath, node }
 }
