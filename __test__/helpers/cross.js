@@ -96,11 +96,13 @@ function emulator(key) {
   // reads keys from that stdin and draws the screen on that stdout. With either one a file or
   // /dev/null, CONIN$ still opens but no key ever reaches it (measured): the prompt would wait
   // for its time limit. conhost draws the screen rather than relaying bytes: a prompt's trailing
-  // space comes out as a cursor move, and lines wrap at the pty's width. A shell stays the pty
-  // session's leader, so that the program's exit does not hang up other programs on the console.
-  function runTty(script, args, { env = {}, cwd = os.tmpdir(), timeoutMs = 120000, ...pty } = {}) {
+  // space comes out as a cursor move, and lines wrap at the pty's width.
+  // `waitFor`: a file another program on the console writes when it is done; the pty session
+  // lasts (up to 15 s) until it exists, because the session's end hangs up every program on it.
+  function runTty(script, args, { env = {}, cwd = os.tmpdir(), timeoutMs = 120000, waitFor = '', ...pty } = {}) {
     const [bin, a] = argv(script, args)
-    return runInPty('/bin/sh', ['-c', '"$@"; exit $?', 'sh', bin, ...a], { env: spawnEnv(env), cwd, timeoutMs, ...pty })
+    const sh = 'w=$1; shift; "$@"; s=$?; i=0; while [ -n "$w" ] && [ ! -e "$w" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; exit $s'
+    return runInPty('/bin/sh', ['-c', sh, 'sh', waitFor, bin, ...a], { env: spawnEnv(env), cwd, timeoutMs, ...pty })
   }
   return { run, runTty, hostPath, node }
 }
