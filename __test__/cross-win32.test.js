@@ -12,6 +12,7 @@ const { emulatedPlatformSuite } = require('./helpers/cross-suite')
 const { quickBinary } = require('./helpers/cross')
 
 const s = emulatedPlatformSuite(test, 'win32-x64-msvc')
+const esc = (x) => x.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
 
 test('win32-x64: the DLL resolves N-API at load time: it imports neither node.exe nor libnode.dll', (t) => {
   const out = execFileSync('x86_64-w64-mingw32-objdump', ['-p', quickBinary('win32-x64-msvc')], { encoding: 'utf8', maxBuffer: 64 << 20 })
@@ -29,7 +30,6 @@ test.serial('win32-x64: doctor checks the cache folder ACL under USERPROFILE: pr
   const cli = path.join(s.install().pkg, 'cli.js')
   const env = s.envFor(w, { CDK_MFA_CODE: undefined })
   const winCache = emu.hostPath(cache)
-  const esc = (x) => x.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
 
   const ok = await emu.run(cli, ['doctor'], { env, cwd: w.cwd })
   t.regex(ok.stdout, new RegExp(`OK {4}cache: ${esc(winCache)} is private and writable \\(ACL: you, SYSTEM and Administrators only; 0 entries\\)`), ok.stdout + ok.stderr)
@@ -49,7 +49,6 @@ function screen(transcript) {
 }
 
 const PROMPT = 'MFA token for arn:aws:iam::999999999999:mfa/dev-user: '
-const esc = (x) => x.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')
 
 test.serial('win32-x64: credential-process asks on the console (CONIN$) in a terminal: each digit shows as *, backspace edits, a wrong code then the right one, GetSessionToken gets what was typed', async (t) => {
   const emu = s.emulator()
@@ -90,8 +89,8 @@ test.serial('win32-x64: credential-process asks on the console (CONIN$) in a ter
 // A Windows console hands Ctrl-C to a program that turned processed input off as a key (the
 // character 3). A pty under Wine cannot type that key (see helpers/console-ctrl-c.c), so a small
 // Windows program on the same console writes it, as the console would, and logs the input mode
-// at the prompt and when the prompt's Ctrl-C event reaches it (as it reaches every process on
-// the console). Under Wine the companion command's exit status after Ctrl-C is 0 (Wine's default
+// at the prompt, the Ctrl-C event the prompt then sends to every process on the console, and the
+// input mode the companion command left when it ended. Under Wine the companion command's exit status after Ctrl-C is 0 (Wine's default
 // Ctrl-C handler; Windows exits with STATUS_CONTROL_C_EXIT), so the status is not checked.
 test.serial('win32-x64: Ctrl-C at the console prompt restores the input mode, then sends Ctrl-C to every process on the console; no STS call, nothing cached', async (t) => {
   const emu = s.emulator()
