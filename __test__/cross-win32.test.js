@@ -48,7 +48,7 @@ function screen(transcript) {
   return transcript.replace(/\x1b\[(\d*)C/g, (_, n) => ' '.repeat(Number(n || 1))).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
 }
 
-const PROMPT = 'MFA token for arn:aws:iam::999999999999:mfa/dev-user: '
+const PROMPT = 'MFA token for arn:aws:iam::999999999999:mfa/dev-user (profile deploy): '
 
 test.serial('win32-x64: credential-process asks on the console (CONIN$) in a terminal: each digit shows as *, backspace edits, a wrong code then the right one, GetSessionToken gets what was typed', async (t) => {
   const emu = s.emulator()
@@ -58,7 +58,7 @@ test.serial('win32-x64: credential-process asks on the console (CONIN$) in a ter
   const r = await emu.runTty(cli, ['credential-process', '--profile', 'deploy'], {
     env: s.envFor(w, { CDK_MFA_CODE: undefined }),
     cwd: w.cwd,
-    prompt: /MFA token for \S+:/,
+    prompt: /MFA token for \S+ \(profile [^)]+\):/,
     // The second answer ends with a 7 taken back with backspace (DEL, as a terminal sends it).
     answers: ['000000', '3182079\x7f'],
     cols: 1000,
@@ -68,8 +68,9 @@ test.serial('win32-x64: credential-process asks on the console (CONIN$) in a ter
   t.is(r.exitCode, 0, out)
   t.false(r.timedOut, out)
   t.is(r.prompts, 2, out)
-  // Both prompts on their own line, and what was typed shows as stars, never as digits.
-  t.is(out.match(new RegExp(`\r\n${esc(PROMPT)}\\*{6}`, 'g'))?.length, 2, out)
+  // Both prompts on their own line after the line naming who waits, and what was typed shows as
+  // stars, never as digits.
+  t.is(out.match(new RegExp(`\r\ncdk-mfa-rs: the code is for profile deploy\r*\n${esc(PROMPT)}\\*{6}`, 'g'))?.length, 2, out)
   t.false(r.transcript.includes('000000'), 'the wrong code is not echoed')
   t.false(r.transcript.includes('318207'), 'the right code is not echoed')
   t.regex(out, new RegExp(`\r\n${esc(PROMPT)}\\*{7}\\x08`), 'seven stars, then the backspace takes one back')
@@ -110,7 +111,7 @@ test.serial('win32-x64: Ctrl-C at the console prompt restores the input mode, th
       CDK_MFA_RS_TEST_SIDECAR: JSON.stringify([emu.hostPath(exe), emu.hostPath(log)]),
     }),
     cwd: w.cwd,
-    prompt: /MFA token for \S+:/,
+    prompt: /MFA token for \S+ \(profile [^)]+\):/,
     onExtraPrompt: 'wait',
     waitFor: log,
     timeoutMs: 60000,
