@@ -141,3 +141,18 @@ test.serial('win32-x64: Ctrl-C at the console prompt restores the input mode, th
   const cache = path.join(w.home, '.aws', 'cdk-mfa-rs', 'cache')
   t.deepEqual(fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.endsWith('.json')) : [], [])
 })
+
+test.serial('win32-x64: without a console (no terminal), CDK_MFA_PROMPT=terminal fails at once with one line, nothing waits', async (t) => {
+  const emu = s.emulator()
+  const w = s.world()
+  const cli = path.join(s.install().pkg, 'cli.js')
+  const started = Date.now()
+  // emu.run: stdin /dev/null, stdout and stderr files, so Wine gives the program no console.
+  const r = await emu.run(cli, ['credential-process', '--profile', 'deploy'], { env: s.envFor(w, { CDK_MFA_CODE: undefined, CDK_MFA_PROMPT: 'terminal' }), cwd: w.cwd })
+  const secs = (Date.now() - started) / 1000
+  t.is(r.code, 1, r.stderr)
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr)
+  t.regex(r.stderr, /^cdk-mfa-rs: profile deploy: an MFA code for arn:aws:iam::999999999999:mfa\/dev-user is needed but there is no terminal to ask on; set CDK_MFA_CODE/)
+  t.true(secs < 15, `${secs} s`)
+  t.deepEqual(s.suite.stub.calls, [])
+})
