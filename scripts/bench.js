@@ -12,6 +12,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { startStsStub } = require('../__test__/helpers/sts-stub')
 const { makeWorld } = require('../__test__/helpers/plugin')
+const { crossEnv, crossHost } = require('./setup-cross')
 
 const ROOT = path.resolve(__dirname, '..')
 const CHILD = path.join(ROOT, '__test__', 'helpers', 'resolve-child.js')
@@ -157,8 +158,10 @@ function packSize() {
 
 async function main() {
   if (!TINY) {
-    log('release build (LTO; takes minutes) ...')
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'napi'), ['build', '--platform', '--release', '--dts', 'target/napi.d.ts'], { cwd: ROOT, stdio: 'inherit' })
+    // Built as linux-x64-gnu ships (zig, glibc 2.17 floor) where the cross tools run, as npm test does.
+    const zig = crossHost() ? ['--target', 'x86_64-unknown-linux-gnu.2.17', '--cross-compile'] : []
+    log(`release build ${zig.join(' ')} (LTO; takes minutes) ...`)
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'napi'), ['build', '--platform', '--release', '--dts', 'target/napi.d.ts', ...zig], { cwd: ROOT, stdio: 'inherit', env: crossEnv() })
   }
   const binary = path.join(ROOT, 'cdk-mfa-rs.linux-x64-gnu.node')
   log('load cost ...')

@@ -14,15 +14,16 @@
 //   --out     where the <platform>/ folders go (default: npm, or target/cross-quick with --quick)
 //   --target-dir DIR   cargo's target directory (default: target)
 // Prints each .node's size and, for glibc targets, the highest GLIBC symbol version it needs;
-// a release build over 8 MiB (every platform, the mingw win32 build too) or a glibc floor above
-// its pin fails the command.
+// every build must pass scripts/check-binary.js (release builds: ≤ 8 MiB and stripped, on every
+// platform, the mingw win32 build too; gnu builds: glibc floor at most the pin), else the command fails.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
-const { BUILT_HERE, byKey, MAX_NODE_BYTES } = require('./platforms')
+const { BUILT_HERE, byKey } = require('./platforms')
 const { ensureCrossTools, crossEnv } = require('./setup-cross')
-const { glibcFloor, compare: cmpVersion } = require('./elf')
+const { glibcFloor } = require('./elf')
+const { checkBinary } = require('./check-binary')
 
 const ROOT = path.resolve(__dirname, '..')
 const NAPI = path.join(ROOT, 'node_modules', '.bin', 'napi')
@@ -89,11 +90,9 @@ function main() {
     const { dest, secs } = buildOne(p, opts)
     const size = fs.statSync(dest).size
     const floor = p.glibc ? glibcFloor(dest) : null
-    const problems = []
-    // The 8 MiB limit holds for the mingw win32 build as well: the MSVC one that ships is built by
-    // the release workflow, and a mingw build over the limit would mean something grew.
-    if (!opts.quick && size > MAX_NODE_BYTES) problems.push(`over ${MAX_NODE_BYTES} bytes`)
-    if (p.glibc && floor && cmpVersion(floor, p.glibc) > 0) problems.push(`needs GLIBC_${floor} > ${p.glibc}`)
+    // The release workflow's checks (8 MiB, stripped, format and CPU, glibc floor); the 8 MiB holds
+    // for the mingw win32 build too, though the MSVC one that ships is built by the release workflow.
+    const { problems } = checkBinary(dest, { dev: opts.quick })
     bad += problems.length
     rows.push({ key: p.key, size, floor, secs, problems, dest })
     log(`built ${row(rows[rows.length - 1]).trim()}`)
