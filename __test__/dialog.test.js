@@ -21,7 +21,8 @@ const BASE_SECRET = 'long-term-secret-canary-dialog'
 const ALL = ACCOUNTS.flatMap((a) => [[a, 0], [a, 1]])
 
 if (process.platform !== 'linux') {
-  test('desktop dialog tests run on Linux only (Xvfb)', (t) => t.pass())
+  // Reported as skipped, not passed: these tests need Xvfb, which only the Linux run has.
+  test.skip('desktop dialog tests run on Linux only (Xvfb)', () => {})
 } else {
   const missing = missingPrograms()
   if (missing.length) {
