@@ -12,6 +12,8 @@ mod windows;
 #[cfg(windows)]
 use windows as os;
 
+use std::time::{Duration, Instant};
+
 use super::{listed, timeout, PromptError, Request};
 use crate::printable::{printable, Lines};
 
@@ -45,8 +47,33 @@ fn waiting_line(waiting: &[String]) -> Option<String> {
     Some(format!("cdk-mfa-rs: the code is for {}{and_more}", names.join(", ")))
 }
 
+/// The key loop both terminals share: keys from `next` (given the time left; `None`: none yet,
+/// look at the clock again; an error, e.g. the end of input, ends the prompt) edit the line
+/// until Enter, a cancel key or `timeout`; `shown` is told what each other key did, for the
+/// terminal to show it.
+pub(crate) fn read_line(
+    timeout: Duration,
+    mut next: impl FnMut(Duration) -> Result<Option<char>, PromptError>,
+    mut shown: impl FnMut(&Key),
+) -> Result<String, PromptError> {
+    let deadline = Instant::now() + timeout;
+    let mut line = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(PromptError::TimedOut);
+        }
+        let Some(c) = next(left)? else { continue };
+        match edit(&mut line, c) {
+            Key::Done => return Ok(line),
+            Key::Cancel => return Err(PromptError::Cancelled),
+            key => shown(&key),
+        }
+    }
+}
+
 /// What one key does to the line being typed (the same keys on every terminal).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Key {
     Done,
     Cancel,
@@ -146,6 +173,33 @@ mod tests {
         assert_eq!(keys[3], Key::Erased(3));
         assert_eq!(typed("\u{8}").1, vec![Key::Erased(0)]);
         assert_eq!(typed("\u{1b}").1, vec![Key::Ignored]);
+    }
+
+    /// `read_line` fed from a script of inputs; what `shown` saw.
+    fn read_script(
+        script: Vec<Result<Option<char>, PromptError>>,
+        timeout: Duration,
+    ) -> (Result<String, PromptError>, Vec<Key>) {
+        let mut script = script.into_iter();
+        let mut seen = Vec::new();
+        let got = read_line(timeout, |_| script.next().unwrap_or(Ok(None)), |k| seen.push(k.clone()));
+        (got, seen)
+    }
+
+    #[test]
+    fn the_key_loop_ends_on_enter_cancel_an_input_error_or_the_deadline() {
+        let chars = |s: &str| s.chars().map(|c| Ok(Some(c))).collect::<Vec<_>>();
+        let long = Duration::from_secs(60);
+        let (got, seen) = read_script(chars("12\u{8}3\u{1b}\r"), long);
+        assert_eq!(got, Ok("13".to_string()));
+        assert_eq!(seen, vec![Key::Typed, Key::Typed, Key::Erased(1), Key::Typed, Key::Ignored]);
+        assert_eq!(read_script(chars("1\u{3}"), long).0, Err(PromptError::Cancelled));
+        assert_eq!(
+            read_script(vec![Ok(Some('1')), Ok(None), Err(PromptError::Cancelled)], long).0,
+            Err(PromptError::Cancelled)
+        );
+        // Nothing typed: the deadline ends it.
+        assert_eq!(read_script(vec![], Duration::from_millis(20)).0, Err(PromptError::TimedOut));
     }
 
     #[test]

@@ -3,12 +3,12 @@
 //! the terminal first, then re-raises SIGINT so the CLI stops as the user asked. With no
 //! terminal, opening `/dev/tty` fails at once (ENXIO): no hang.
 
-use super::{edit, Key};
+use super::read_line;
 use crate::prompt::PromptError;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn open_tty() -> Result<File, PromptError> {
     OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|e| PromptError::NoTerminal(e.to_string()))
@@ -51,38 +51,7 @@ pub fn read_hidden(prompt: &str, timeout: Duration) -> Result<String, PromptErro
     // Start on a fresh line: the CLI may have left its cursor mid-line.
     write!(tty, "\r\n{prompt}").and_then(|_| tty.flush()).map_err(|e| PromptError::Io(e.to_string()))?;
 
-    let deadline = Instant::now() + timeout;
-    let mut line = String::new();
-    let outcome = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break Err(PromptError::TimedOut);
-        }
-        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        let ms = left.as_millis().min(i32::MAX as u128) as i32;
-        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            break Err(PromptError::Io(e.to_string()));
-        }
-        if n == 0 {
-            continue;
-        }
-        let mut b = [0u8; 1];
-        match tty.read(&mut b) {
-            Ok(0) => break Err(PromptError::Cancelled),
-            Ok(_) => match edit(&mut line, b[0] as char) {
-                Key::Done => break Ok(line.clone()),
-                Key::Cancel => break Err(PromptError::Cancelled),
-                Key::Typed | Key::Erased(_) | Key::Ignored => {}
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(PromptError::Io(e.to_string())),
-        }
-    };
+    let outcome = read_line(timeout, |left| next_key(&mut tty, left), |_| {});
     let _ = write!(tty, "\r\n");
     drop(restore);
     if outcome == Err(PromptError::Cancelled) {
@@ -93,4 +62,29 @@ pub fn read_hidden(prompt: &str, timeout: Duration) -> Result<String, PromptErro
         }
     }
     outcome
+}
+
+/// The next byte typed, waiting at most `left` (`None`: none yet, or the wait or read was
+/// interrupted); the end of input cancels.
+fn next_key(tty: &mut File, left: Duration) -> Result<Option<char>, PromptError> {
+    let mut pfd = libc::pollfd { fd: tty.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let ms = left.as_millis().min(i32::MAX as u128) as i32;
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if n < 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(None);
+        }
+        return Err(PromptError::Io(e.to_string()));
+    }
+    if n == 0 {
+        return Ok(None);
+    }
+    let mut b = [0u8; 1];
+    match tty.read(&mut b) {
+        Ok(0) => Err(PromptError::Cancelled),
+        Ok(_) => Ok(Some(b[0] as char)),
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
+        Err(e) => Err(PromptError::Io(e.to_string())),
+    }
 }

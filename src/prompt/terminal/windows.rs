@@ -7,7 +7,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::windows::io::AsRawHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{HANDLE, WAIT_OBJECT_0, WAIT_TIMEOUT};
 use windows_sys::Win32::System::Console::{
@@ -16,7 +16,7 @@ use windows_sys::Win32::System::Console::{
 };
 use windows_sys::Win32::System::Threading::WaitForSingleObject;
 
-use super::{edit, Key};
+use super::{read_line, Key};
 use crate::prompt::PromptError;
 
 fn io(e: std::io::Error) -> PromptError {
@@ -63,45 +63,18 @@ pub fn read_hidden(prompt: &str, timeout: Duration) -> Result<String, PromptErro
     }
     write!(out, "\r\n{prompt}").and_then(|_| out.flush()).map_err(io)?;
 
-    let deadline = Instant::now() + timeout;
-    let mut line = String::new();
-    let outcome = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break Err(PromptError::TimedOut);
-        }
-        let ms = left.as_millis().min(u32::MAX as u128 - 1) as u32;
-        match unsafe { WaitForSingleObject(handle, ms) } {
-            WAIT_OBJECT_0 => {}
-            WAIT_TIMEOUT => continue,
-            _ => break Err(io(std::io::Error::last_os_error())),
-        }
-        let mut record: INPUT_RECORD = unsafe { std::mem::zeroed() };
-        let mut read = 0u32;
-        if unsafe { ReadConsoleInputW(handle, &mut record, 1, &mut read) } == 0 {
-            break Err(io(std::io::Error::last_os_error()));
-        }
-        // Only key presses carry characters (mouse, focus and key-up events are skipped).
-        if read == 0 || u32::from(record.EventType) != KEY_EVENT {
-            continue;
-        }
-        let key = unsafe { record.Event.KeyEvent };
-        let unit = unsafe { key.uChar.UnicodeChar };
-        if key.bKeyDown == 0 || unit == 0 {
-            continue;
-        }
-        let Some(c) = char::from_u32(u32::from(unit)) else { continue };
-        // Ctrl-Z on an empty line is the console's end of input.
-        let result = if c == '\u{1a}' && line.is_empty() { Key::Cancel } else { edit(&mut line, c) };
-        let echo = match result {
-            Key::Done => break Ok(line.clone()),
-            Key::Cancel => break Err(PromptError::Cancelled),
-            Key::Typed => "*".to_string(),
-            Key::Erased(n) => "\u{8} \u{8}".repeat(n),
-            Key::Ignored => continue,
-        };
-        let _ = out.write_all(echo.as_bytes()).and_then(|_| out.flush());
-    };
+    let outcome = read_line(
+        timeout,
+        |left| next_key(handle, left),
+        |key| {
+            let echo = match key {
+                Key::Typed => "*".to_string(),
+                Key::Erased(n) => "\u{8} \u{8}".repeat(*n),
+                _ => return,
+            };
+            let _ = out.write_all(echo.as_bytes()).and_then(|_| out.flush());
+        },
+    );
     let _ = write!(out, "\r\n");
     drop(restore);
     if outcome == Err(PromptError::Cancelled) {
@@ -111,4 +84,31 @@ pub fn read_hidden(prompt: &str, timeout: Duration) -> Result<String, PromptErro
         }
     }
     outcome
+}
+
+/// The next character typed, waiting at most `left` (`None`: none yet, or an event that carries
+/// none: mouse, focus, key-up).
+fn next_key(handle: HANDLE, left: Duration) -> Result<Option<char>, PromptError> {
+    let ms = left.as_millis().min(u32::MAX as u128 - 1) as u32;
+    match unsafe { WaitForSingleObject(handle, ms) } {
+        WAIT_OBJECT_0 => {}
+        WAIT_TIMEOUT => return Ok(None),
+        _ => return Err(io(std::io::Error::last_os_error())),
+    }
+    let mut record: INPUT_RECORD = unsafe { std::mem::zeroed() };
+    let mut read = 0u32;
+    if unsafe { ReadConsoleInputW(handle, &mut record, 1, &mut read) } == 0 {
+        return Err(io(std::io::Error::last_os_error()));
+    }
+    if read == 0 || u32::from(record.EventType) != KEY_EVENT {
+        return Ok(None);
+    }
+    let key = unsafe { record.Event.KeyEvent };
+    let unit = unsafe { key.uChar.UnicodeChar };
+    if key.bKeyDown == 0 || unit == 0 {
+        return Ok(None);
+    }
+    // Ctrl-Z is the console's end-of-input key: on an empty line it cancels, as Ctrl-D does
+    // (and elsewhere it is ignored, as Ctrl-D is).
+    Ok(char::from_u32(u32::from(unit)).map(|c| if c == '\u{1a}' { '\u{4}' } else { c }))
 }
