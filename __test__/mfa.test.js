@@ -239,14 +239,16 @@ test.serial('two processes at once with an empty cache: one GetSessionToken in t
   t.is(count('AssumeRole'), 3)
 })
 
+/** The resolve child (`opts`: its requests) in a pseudo-terminal for world `w`, typing `answers` at its prompts. */
+const childInPty = (w, opts, answers) =>
+  runInPty(process.execPath, [CHILD, JSON.stringify(opts)], { env: envFor(w), cwd: w.cwd, answers })
+
+/** The request lines a child printed in a pty transcript (one JSON object each). */
+const childLines = (r) => r.transcript.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+
 test.serial('terminal: a wrong code then the right one → exactly 2 prompts, typed digits never echoed', async (t) => {
   const w = mfaWorld()
-  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests: ALL, concurrent: true })], {
-    env: envFor(w),
-    cwd: w.cwd,
-    answers: ['000000', '424242'],
-    timeoutMs: 60000,
-  })
+  const r = await childInPty(w, { requests: ALL, concurrent: true }, ['000000', '424242'])
   t.is(r.exitCode, 0, r.transcript)
   t.is(r.prompts, 2, r.transcript)
   t.regex(r.transcript, /\r\nMFA token for arn:aws:iam::999999999999:mfa\/dev-user \(profile role\d\): /)
@@ -254,18 +256,14 @@ test.serial('terminal: a wrong code then the right one → exactly 2 prompts, ty
   t.false(r.transcript.includes('424242'), 'input is hidden')
   t.notRegex(r.transcript, /MFA token for \S+ \(profile [^)]+\): [^\r\n]*cdk-mfa-rs/, 'no notice lands on the prompt line')
   t.is(count('GetSessionToken'), 2)
-  const lines = r.transcript.split(/\r?\n/).filter((l) => l.startsWith('{'))
+  const lines = childLines(r)
   t.is(lines.length, 6)
-  for (const l of lines) t.falsy(JSON.parse(l).error)
+  for (const l of lines) t.falsy(l.error)
 })
 
 test.serial('terminal: a code that is not 6 digits is refused locally and asked again, no STS call for it', async (t) => {
   const w = mfaWorld()
-  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests: [[ACCOUNTS[0], 0]] })], {
-    env: envFor(w),
-    cwd: w.cwd,
-    answers: ['12ab', '575757'],
-  })
+  const r = await childInPty(w, { requests: [[ACCOUNTS[0], 0]] }, ['12ab', '575757'])
   t.is(r.exitCode, 0, r.transcript)
   t.is(r.prompts, 2)
   t.regex(r.transcript, /an MFA code is 6 digits; try again/)
@@ -277,11 +275,7 @@ test.serial('terminal: requests arriving 60 ms apart share one prompt, and the l
   const w = mfaWorld()
   // The first request reaches the prompt at once; the others join within the gather window.
   const requests = ACCOUNTS.map((a) => [a, 1])
-  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests, concurrent: true, staggerMs: 60 })], {
-    env: envFor(w),
-    cwd: w.cwd,
-    answers: ['363636'],
-  })
+  const r = await childInPty(w, { requests, concurrent: true, staggerMs: 60 }, ['363636'])
   t.is(r.exitCode, 0, r.transcript)
   t.is(r.prompts, 1, r.transcript)
   const forWhom = (r.transcript.match(/cdk-mfa-rs: the code is for ([^\r\n]*)\r*\nMFA token for /) || [])[1]
@@ -289,18 +283,10 @@ test.serial('terminal: requests arriving 60 ms apart share one prompt, and the l
   t.is(count('GetSessionToken'), 1)
 })
 
-/** The request lines a child printed in a pty transcript (one JSON object each). */
-const childLines = (r) => r.transcript.split(/\r?\n/).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
-
 test.serial('terminal: three answers that are not codes (one an empty Enter): 3 prompts, then one error for every waiting account, nothing cached', async (t) => {
   const w = mfaWorld()
   // Six requests (3 accounts × 2 modes) wait on the one MFA session: none may ask a fourth time.
-  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests: ALL, concurrent: true })], {
-    env: envFor(w),
-    cwd: w.cwd,
-    answers: ['12ab', '', '1234567'],
-    timeoutMs: 60000,
-  })
+  const r = await childInPty(w, { requests: ALL, concurrent: true }, ['12ab', '', '1234567'])
   t.is(r.exitCode, 0, r.transcript)
   t.is(r.prompts, 3, r.transcript)
   t.regex(r.transcript, /an MFA code is 6 digits; try again \(2 of 3 attempts left\)/)
@@ -316,12 +302,7 @@ test.serial('terminal: three answers that are not codes (one an empty Enter): 3 
 
 test.serial('terminal: rejected, malformed, rejected: 3 attempts in all, 2 STS calls, then one error and no further prompt', async (t) => {
   const w = mfaWorld()
-  const r = await runInPty(process.execPath, [CHILD, JSON.stringify({ requests: ALL, concurrent: true })], {
-    env: envFor(w),
-    cwd: w.cwd,
-    answers: ['000000', '12ab', '000000'],
-    timeoutMs: 60000,
-  })
+  const r = await childInPty(w, { requests: ALL, concurrent: true }, ['000000', '12ab', '000000'])
   t.is(r.exitCode, 0, r.transcript)
   t.is(r.prompts, 3, r.transcript)
   t.regex(r.transcript, /STS rejected that code .* enter the next code \(2 of 3 attempts left\)/)
